@@ -1,0 +1,3 @@
+from piachange.cli import main
+
+main()

@@ -1,0 +1,48 @@
+"""Atomic file writes: a temporary file in the same directory, fsync, then rename."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+
+from piachange.errors import PiaError
+
+
+def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> None:
+    """Replace ``path`` with ``data`` all at once, keeping its permissions.
+
+    When ``root`` is given, refuse a target that resolves (through symlinks) outside it.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    target = os.path.abspath(path)
+    if os.path.islink(target):
+        real = os.path.realpath(target)
+        base = os.path.realpath(root or os.path.dirname(target))
+        if os.path.commonpath([real, base]) != base:
+            raise PiaError(f"{path}: is a symbolic link to {real}, outside {base}; not written")
+        target = real
+    directory = os.path.dirname(target) or "."
+    if not os.path.isdir(directory):
+        raise PiaError(f"{path}: directory {directory} does not exist; not written")
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix=".piachange-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,37 @@
+"""The command line: wires one module per command; core errors become one line and exit 1."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from piachange.errors import PiaError
+
+COMMANDS = ("check", "fmt", "new", "show", "report", "explain", "demo", "import_")
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    help="Semantic change tables (変更箇所) for 特定個人情報保護評価書 kept as TOML in git.",
+)
+
+for _name in COMMANDS:
+    importlib.import_module(f"piachange.commands.{_name}").register(app)
+
+
+def main() -> None:
+    """Run the CLI: exit 0 ok, 1 problems or a user error, 2 usage error."""
+    try:
+        app()
+    except PiaError as e:
+        for line in [str(p) for p in e.problems] or [f"Error: {e}"]:
+            print(line, file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)

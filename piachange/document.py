@@ -1,0 +1,399 @@
+"""Assessment documents: decode, parse, validate against the form, fill blanks."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from piachange.errors import DocumentError, Problem
+from piachange.schema import FORM_KINDS, Form, Node, load_form
+from piachange.tomlscan import Path, Scan, scan
+from piachange.wareki import WarekiError, parse_wareki
+
+META_KEYS = {"form", "schema_version", "source"}
+ROW_KEYS = {"date", "item", "before", "after", "timing", "reason", "paths", "cause", "rule", "commits"}
+TIMINGS = ("事前", "事後", "")
+RECORD_STYLES = ("bullet", "numbered", "inline")
+_TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_MAX_DEPTH = 12
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed assessment with positions; ``data`` is the completed (all leaves present) tree."""
+
+    file: str
+    form: Form
+    data: dict[str, Any]
+    scan: Scan = field(repr=False, compare=False)
+    commit: str = ""
+    warnings: tuple[Problem, ...] = ()
+
+    def line_of(self, path: Path) -> int:
+        return self.scan.line_of(path)
+
+    @property
+    def number(self) -> str:
+        """Return the 評価書番号 (identity across renames), or ''."""
+        return str(self.data.get("cover", {}).get("number", ""))
+
+    @property
+    def title(self) -> str:
+        return str(self.data.get("cover", {}).get("title", ""))
+
+
+def decode(raw: bytes, file: str, commit: str = "") -> str:
+    """Decode file bytes as UTF-8 text; raise DocumentError naming the first bad byte."""
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise DocumentError([Problem(file, line, "contains NUL bytes: not a text file", commit)])
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise DocumentError(
+            [Problem(file, line, f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); save the file as UTF-8", commit)]
+        ) from None
+
+
+def parse(text: str, file: str, commit: str = "") -> tuple[dict[str, Any], Scan]:
+    """Parse TOML text; raise DocumentError with the line tomllib reports."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        msg = str(e)
+        m = _TOML_POS.search(msg)
+        line = int(m.group(1)) if m else 0
+        msg = _TOML_POS.sub("", msg)
+        raise DocumentError([Problem(file, line, f"invalid TOML: {msg}", commit)]) from None
+    except RecursionError:
+        raise DocumentError([Problem(file, 1, "invalid TOML: nested too deeply", commit)]) from None
+    return data, scan(text)
+
+
+def load_bytes(raw: bytes, file: str, commit: str = "") -> Document:
+    """Decode, parse and validate; raise DocumentError listing every problem."""
+    text = decode(raw, file, commit)
+    data, sc = parse(text, file, commit)
+    problems, warnings = validate(data, sc, file, commit)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        problems.insert(0, Problem(file, 1, "starts with a UTF-8 byte order mark; `piachange fmt` removes it", commit))
+    if problems:
+        raise DocumentError(problems)
+    form = load_form(data["meta"]["form"])
+    return Document(file, form, complete(form, data), sc, commit, tuple(warnings))
+
+
+def load_path(path: str) -> Document:
+    """Read and load a document from the file system."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as e:
+        raise DocumentError([Problem(path, 0, f"cannot read: {e.strerror}")]) from None
+    return load_bytes(raw, path)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _type_name(v: Any) -> str:
+    return {
+        bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
+        dict: "a table", dt.date: "a date", dt.datetime: "a date-time", dt.time: "a time",
+    }.get(type(v), type(v).__name__)
+
+
+def _suggest(key: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class _Validator:
+    def __init__(self, form: Form, sc: Scan, file: str, commit: str) -> None:
+        self.form, self.sc, self.file, self.commit = form, sc, file, commit
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def err(self, path: Path, msg: str) -> None:
+        self.problems.append(Problem(self.file, self.sc.line_of(path), msg, self.commit))
+
+    def warn(self, path: Path, msg: str) -> None:
+        self.warnings.append(Problem(self.file, self.sc.line_of(path), f"warning: {msg}", self.commit))
+
+    def where(self, path: Path) -> str:
+        return ".".join(str(p) for p in path)
+
+    def table(self, parent: str, value: Any, path: Path) -> None:
+        """Check a table against the children of the node at pattern ``parent``."""
+        children = {n.key: n for n in self.form.children.get(parent, ())}
+        if not isinstance(value, dict):
+            self.err(path, f"'{self.where(path)}' must be a table, got {_type_name(value)}")
+            return
+        for key, v in value.items():
+            p = (*path, key)
+            node = children.get(key)
+            if node is None and "*" in children and key.isascii() and key.isdigit() and not key.startswith("0"):
+                node = children["*"]
+            if node is None:
+                cands = [k for k in children if k != "*"]
+                if "*" in children:
+                    self.err(p, f"'{self.where(p)}': '{key}' is not an instance number of {children['*'].label.replace('{n}', 'n')} (use 1, 2, …)")
+                else:
+                    self.err(p, f"unknown key '{self.where(p)}'{_suggest(key, cands)}")
+                continue
+            self.node(node, v, p)
+        rep = children.get("*")
+        if rep is not None:
+            self.repeat(rep, value, path)
+
+    def repeat(self, node: Node, value: dict, path: Path) -> None:
+        nums = []
+        for key in value:
+            if not key.isdigit() or key.startswith("0") or not key.isascii():
+                continue
+            n = int(key)
+            if node.max and n > node.max:
+                self.err((*path, key), f"{node.label.replace('{n}', key)}: the form allows at most {node.max}")
+            nums.append(n)
+        nums.sort()
+        for a, b in zip(nums, nums[1:]):
+            if b != a + 1:
+                gap = ", ".join(node.label.replace("{n}", str(k)) for k in range(a + 1, b))
+                self.warn((*path, str(b)), f"{node.label.replace('{n}', str(b))} follows {node.label.replace('{n}', str(a))}: {gap} missing (a deleted instance keeps its number)")
+
+    def node(self, node: Node, v: Any, path: Path) -> None:
+        if len(path) > _MAX_DEPTH:
+            self.err(path, "nested too deeply")
+            return
+        if node.kind == "group":
+            self.table(node.path, v, path)
+        elif node.kind == "repeat":
+            if not isinstance(v, dict):
+                self.err(path, f"'{self.where(path)}' must be a table, got {_type_name(v)}")
+            else:
+                self.table(node.path, v, path)
+        else:
+            self.leaf(node, v, path)
+
+    def leaf(self, node: Node, v: Any, path: Path) -> None:
+        name = node.heading() or node.key
+        kind = node.kind
+        if kind in ("text", "period"):
+            if not isinstance(v, str):
+                self.err(path, f"{name}: must be text (a string), got {_type_name(v)}")
+        elif kind == "choice":
+            if not isinstance(v, str):
+                self.err(path, f"{name}: must be one of the choices as a string, got {_type_name(v)}")
+            elif v and v not in node.choices:
+                self.err(path, f"{name}: '{v}' is not a choice; must be one of {', '.join(node.choices)}{_suggest(v, list(node.choices))}")
+        elif kind == "flag":
+            if not isinstance(v, bool):
+                self.err(path, f"{name}: must be true or false, got {_type_name(v)}")
+        elif kind == "count":
+            self.count(name, v, path)
+        elif kind == "date":
+            self.date(name, v, path)
+        elif kind == "checks":
+            self.checks(node, v, path)
+        elif kind == "list":
+            self.records(name, v, path)
+        elif kind == "attachments":
+            self.attachments(v, path)
+        elif kind == "changes":
+            self.changes(v, path)
+
+    def count(self, name: str, v: Any, path: Path) -> None:
+        if isinstance(v, bool) or not (isinstance(v, int) and v >= 0 or v == ""):
+            self.err(path, f"{name}: must be a whole number ≥ 0 or \"\", got {v!r}")
+
+    def date(self, name: str, v: Any, path: Path) -> None:
+        if isinstance(v, dt.datetime) or isinstance(v, dt.time):
+            self.err(path, f"{name}: must be a date without time (e.g. 2024-04-01), got {_type_name(v)}")
+        elif isinstance(v, dt.date) or v in ("", "未定"):
+            return
+        elif isinstance(v, str):
+            try:
+                parsed = parse_wareki(v)
+            except WarekiError as e:
+                self.err(path, f"{name}: {e}")
+                return
+            if parsed.date is not None:
+                self.err(path, f"{name}: write the full date '{v}' as a TOML date: {parsed.date.isoformat()}")
+            elif parsed.overflow:
+                self.err(path, f"{name}: {parsed.overflow}")
+        else:
+            self.err(path, f"{name}: must be a date (2024-04-01), a partial 和暦 text or \"\", got {_type_name(v)}")
+
+    def checks(self, node: Node, v: Any, path: Path) -> None:
+        name = node.heading() or node.key
+        if not isinstance(v, dict):
+            self.err(path, f"{name}: must be a table of checkboxes, got {_type_name(v)}")
+            return
+        keys = node.option_keys()
+        for key, val in v.items():
+            p = (*path, key)
+            if key not in keys:
+                self.err(p, f"unknown key '{self.where(p)}'{_suggest(key, keys)}")
+            elif key.endswith("_detail"):
+                if not isinstance(val, str):
+                    self.err(p, f"{name}: '{key}' must be text, got {_type_name(val)}")
+            elif key.endswith("_count"):
+                self.count(f"{name} {key}", val, p)
+            elif not isinstance(val, bool):
+                self.err(p, f"{name}: '{key}' must be true or false, got {_type_name(val)}")
+
+    def records(self, name: str, v: Any, path: Path) -> None:
+        if not isinstance(v, list):
+            self.err(path, f"{name}: must be an array of tables ([[…records]]), got {_type_name(v)}")
+            return
+        for i, group in enumerate(v):
+            p = (*path, i)
+            if not isinstance(group, dict):
+                self.err(p, f"{name}: group {i + 1} must be a table, got {_type_name(group)}")
+                continue
+            for key, val in group.items():
+                if key not in ("heading", "style", "items"):
+                    self.err((*p, key), f"unknown key '{key}' in {name}{_suggest(key, ['heading', 'style', 'items'])}")
+            if not isinstance(group.get("heading", ""), str):
+                self.err((*p, "heading"), f"{name}: heading must be text")
+            if group.get("style", "bullet") not in RECORD_STYLES:
+                self.err((*p, "style"), f"{name}: style must be one of {', '.join(RECORD_STYLES)}")
+            items = group.get("items", [])
+            if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+                self.err((*p, "items"), f"{name}: items must be an array of strings")
+
+    def attachments(self, v: Any, path: Path) -> None:
+        if not isinstance(v, dict):
+            self.err(path, f"attachments must be a table, got {_type_name(v)}")
+            return
+        for key, att in v.items():
+            p = (*path, key)
+            if not isinstance(att, dict):
+                self.err(p, f"attachment '{key}' must be a table")
+                continue
+            for k in att:
+                if k not in ("title", "columns", "rows", "note"):
+                    self.err((*p, k), f"unknown key '{k}' in attachment '{key}'{_suggest(k, ['title', 'columns', 'rows', 'note'])}")
+            rows = att.get("rows", [])
+            if not isinstance(rows, list) or not all(isinstance(r, list) and all(isinstance(c, str) for c in r) for r in rows):
+                self.err((*p, "rows"), f"attachment '{key}': rows must be an array of arrays of strings")
+
+    def changes(self, v: Any, path: Path) -> None:
+        if not isinstance(v, dict) or set(v) - {"rows"}:
+            extra = sorted(set(v) - {"rows"}) if isinstance(v, dict) else []
+            self.err(path, f"changes must be a table with only 'rows'{'; unknown: ' + ', '.join(extra) if extra else ''}")
+            return
+        rows = v.get("rows", [])
+        if not isinstance(rows, list):
+            self.err((*path, "rows"), "changes.rows must be an array of tables")
+            return
+        for i, row in enumerate(rows):
+            p = (*path, "rows", i)
+            if not isinstance(row, dict):
+                self.err(p, f"変更箇所 row {i + 1} must be a table")
+                continue
+            for k, val in row.items():
+                if k not in ROW_KEYS:
+                    self.err((*p, k), f"unknown key '{k}' in 変更箇所 row {i + 1}{_suggest(k, sorted(ROW_KEYS))}")
+                elif k in ("paths", "commits"):
+                    if not isinstance(val, list) or not all(isinstance(x, str) for x in val):
+                        self.err((*p, k), f"変更箇所 row {i + 1}: {k} must be an array of strings")
+                elif k == "date":
+                    self.date("変更日", val, (*p, k))
+                elif not isinstance(val, str):
+                    self.err((*p, k), f"変更箇所 row {i + 1}: {k} must be text, got {_type_name(val)}")
+            if row.get("timing", "") not in TIMINGS:
+                self.err((*p, "timing"), f"変更箇所 row {i + 1}: 提出時期 must be 事前, 事後 or \"\", got {row.get('timing')!r}")
+
+    def consistency(self, data: dict) -> None:
+        """Warn where the document contradicts itself the way reviewers check by hand."""
+        for fkey, f in (data.get("files") or {}).items():
+            if not isinstance(f, dict):
+                continue
+            out = f.get("outsourcing") or {}
+            items = out.get("items") or {}
+            if isinstance(out, dict) and isinstance(out.get("count"), int) and isinstance(items, dict) and out["count"] != len(items):
+                self.warn(("files", fkey, "outsourcing", "count"), f"委託の有無 says ({out['count']}) 件 but {len(items)} 委託事項 are written")
+            prov = f.get("provision") or {}
+            status = prov.get("status") or {}
+            recips = prov.get("recipients") or {}
+            if isinstance(status, dict) and isinstance(status.get("provide_count"), int) and isinstance(recips, dict) and recips:
+                if status["provide_count"] != len(recips):
+                    self.warn(("files", fkey, "provision", "status", "provide_count"), f"提供を行っている ({status['provide_count']}) 件 but {len(recips)} 提供先 are written")
+
+
+def validate(data: dict, sc: Scan, file: str, commit: str = "") -> tuple[list[Problem], list[Problem]]:
+    """Return (problems, warnings) of a parsed document."""
+    meta = data.get("meta")
+    if not isinstance(meta, dict) or "form" not in meta:
+        return [Problem(file, sc.line_of(("meta",)) or 1, f"missing form kind: add [meta] form = \"…\" (one of {', '.join(FORM_KINDS)})", commit)], []
+    kind = meta["form"]
+    if kind not in FORM_KINDS:
+        return [Problem(file, sc.line_of(("meta", "form")), f"unknown form kind {kind!r}: must be one of {', '.join(FORM_KINDS)}{_suggest(str(kind), list(FORM_KINDS))}", commit)], []
+    form = load_form(kind)
+    v = _Validator(form, sc, file, commit)
+    for key in meta:
+        if key not in META_KEYS:
+            v.err(("meta", key), f"unknown key 'meta.{key}'{_suggest(key, sorted(META_KEYS))}")
+    sv = meta.get("schema_version", form.version)
+    if sv != form.version:
+        v.err(("meta", "schema_version"), f"schema_version {sv!r} is not supported for {kind} (this piachange reads version {form.version})")
+    if "source" in meta and not isinstance(meta["source"], str):
+        v.err(("meta", "source"), "meta.source must be text")
+    body = {k: val for k, val in data.items() if k != "meta"}
+    v.table("", body, ())
+    v.consistency(data)
+    return v.problems, v.warnings
+
+
+# ---------------------------------------------------------------- completion
+
+
+def blank(node: Node) -> Any:
+    """Return the empty value of a leaf as the canonical file writes it."""
+    return {
+        "text": "", "period": "", "choice": "", "flag": False, "count": "", "date": "", "list": [],
+        "attachments": {}, "changes": {"rows": []},
+    }.get(node.kind) if node.kind != "checks" else {
+        k: ("" if k.endswith(("_detail", "_count")) else False) for k in node.option_keys()
+    }
+
+
+def complete(form: Form, data: dict, instances: bool = False) -> dict:
+    """Return a copy with every leaf present (blanks filled); ``instances`` adds each repeat's first instance."""
+    out = copy.deepcopy(data)
+    out.setdefault("meta", {}).setdefault("schema_version", form.version)
+    _fill(form, "", out, instances)
+    return out
+
+
+def _fill(form: Form, parent: str, table: dict, instances: bool) -> None:
+    for node in form.children.get(parent, ()):
+        if node.key == "*":
+            keys = [k for k in table if k.isdigit()]
+            if not keys and instances and node.min:
+                table["1"] = {}
+                keys = ["1"]
+            for k in keys:
+                if isinstance(table[k], dict):
+                    _fill(form, node.path, table[k], instances)
+            continue
+        if node.kind in ("group", "repeat"):
+            sub = table.setdefault(node.key, {})
+            if isinstance(sub, dict):
+                _fill(form, node.path, sub, instances)
+        elif node.kind == "checks":
+            sub = table.setdefault(node.key, {})
+            if isinstance(sub, dict):
+                for k, val in blank(node).items():
+                    sub.setdefault(k, val)
+        else:
+            table.setdefault(node.key, blank(node))

@@ -1,0 +1,250 @@
+"""The canonical writer: schema order, regenerated label comments, one string style.
+
+A comment that is not a generated label comment is kept: it is written on its own line
+just above the key or table it preceded (or, when it trailed a key, just above that key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from piachange.document import Document, complete
+from piachange.schema import Form, Node
+from piachange.tomlscan import Path, Scan
+from piachange.wareki import to_wareki
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BANNER = re.compile(r"^# ─+ .* ─+$")
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def key_str(key: str) -> str:
+    """Return a TOML key, quoted when it is not bare."""
+    return key if _BARE_KEY.match(key) else basic_string(key)
+
+
+def basic_string(s: str) -> str:
+    """Return a one-line TOML basic string."""
+    out = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    out = _CTRL.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+    return f'"{out}"'
+
+
+def string_value(s: str) -> str:
+    """Return the canonical TOML form of a string: basic for one line, literal ''' for several."""
+    if "\n" not in s:
+        return basic_string(s)
+    if "'''" not in s and not s.endswith("'") and not _CTRL.search(s.replace("\t", "")) and "\r" not in s:
+        return "'''\n" + s + "'''"
+    body = s.replace("\\", "\\\\").replace('"""', '""\\"').replace("\r", "\\r")
+    body = _CTRL.sub(lambda m: f"\\u{ord(m.group()):04x}", body.replace("\t", "\x00TAB")).replace("\x00TAB", "\t")
+    if body.endswith('"'):
+        body = body[:-1] + '\\"'
+    return '"""\n' + body + '"""'
+
+
+def value_str(v: Any) -> str:
+    """Return a TOML value in canonical style."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, str):
+        return string_value(v)
+    if isinstance(v, list):
+        if not v:
+            return "[]"
+        if all(not isinstance(x, (list, dict)) for x in v) and sum(len(str(x)) for x in v) < 60 and all("\n" not in str(x) for x in v):
+            return "[" + ", ".join(value_str(x) for x in v) + "]"
+        return "[\n" + "".join(f"  {value_str(x)},\n" for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{key_str(k)} = {value_str(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"cannot write {type(v).__name__}")
+
+
+def label_comment(form: Form, node: Node, n: str | None = None) -> str:
+    """Return the generated comment text for a node (without ``# ``)."""
+    text = " ".join(w for w in (node.prefix, node.heading(n)) if w)
+    if node.star is True:
+        text += " ※"
+    if node.star_note:
+        text += " " + node.star_note
+    if node.kind == "choice":
+        text += " [選択肢: " + " / ".join(node.choices) + "]"
+    elif node.kind == "checks":
+        text += " [複数選択]"
+    return text.strip()
+
+
+class _Writer:
+    def __init__(self, form: Form, data: dict, sc: Scan | None) -> None:
+        self.form, self.data, self.sc = form, data, sc
+        self.out: list[str] = []
+
+    def kept(self, path: Path, generated: list[str]) -> list[str]:
+        """Return the user comments attached to ``path`` (generated-looking ones dropped)."""
+        if self.sc is None:
+            return []
+        keep: list[str] = []
+        for c in self.sc.comments.get(path, []):
+            if _BANNER.match(c) or _is_generated(c, generated):
+                continue
+            keep.append(c)
+        t = self.sc.trailing.get(path)
+        if t and not _is_generated(t, generated):
+            keep.append(t)
+        return keep
+
+    def line(self, text: str) -> None:
+        self.out.append(text)
+
+    def header(self, path: Path, comment: str, generated: list[str], double: bool = False) -> None:
+        for c in self.kept(path, generated):
+            self.line(c)
+        name = ".".join(key_str(str(p)) for p in path if not isinstance(p, int))
+        h = f"[[{name}]]" if double else f"[{name}]"
+        self.line(f"{h}  # {comment}" if comment else h)
+
+    def keyval(self, path: Path, key: str, value: Any, comment: str, generated: list[str]) -> None:
+        for c in self.kept(path, generated):
+            self.line(c)
+        text = value_str(value)
+        if "\n" in text:
+            if comment:
+                self.line(f"# {comment}")
+            self.line(f"{key_str(key)} = {text}")
+        else:
+            extra = f" ({to_wareki(value)})" if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else ""
+            c = comment + extra
+            self.line(f"{key_str(key)} = {text}  # {c}" if c else f"{key_str(key)} = {text}")
+
+    def document(self) -> str:
+        kind = self.data["meta"]["form"]
+        self.header(("meta",), "", [])
+        for key in ("form", "schema_version", "source"):
+            if key in self.data["meta"]:
+                c = self.form.name if key == "form" else ""
+                self.keyval(("meta", key), key, self.data["meta"][key], c, [c] if c else [])
+        del kind
+        self.table("", self.data, ())
+        body = _space_blocks([x for x in self.out if x != ""])
+        if self.sc is not None and self.sc.head:
+            body = [*self.sc.head, "", *body]
+        if self.sc is not None and self.sc.tail:
+            body += ["", *self.sc.tail]
+        return "\n".join(body) + "\n"
+
+    def table(self, pattern: str, table: dict, path: Path) -> None:
+        """Write the scalar leaves of a table, then its sub-tables, in form order."""
+        children = self.form.children.get(pattern, ())
+        subtables: list[tuple[Node, str]] = []
+        for node in children:
+            if node.key == "*":
+                for k in sorted((k for k in table if k.isdigit()), key=int):
+                    subtables.append((node, k))
+                continue
+            if node.key not in table:
+                continue
+            v = table[node.key]
+            if node.kind in ("group", "repeat", "checks", "attachments", "changes") or (node.kind == "list" and v):
+                subtables.append((node, node.key))
+            else:
+                gen = _generated_for(self.form, node)
+                self.keyval((*path, node.key), node.key, v, label_comment(self.form, node), gen)
+        for node, key in subtables:
+            self.subtable(node, key, table[key], (*path, key))
+
+    def subtable(self, node: Node, key: str, value: Any, path: Path) -> None:
+        n = key if node.key == "*" else None
+        if len(path) == 1 and node.number:
+            self.line(f"# ───────── {node.heading()} ─────────")
+        comment = label_comment(self.form, node, n)
+        gen = _generated_for(self.form, node, n)
+        if node.kind == "checks":
+            self.header(path, comment, gen)
+            for opt in node.options:
+                for k, label in _option_lines(opt):
+                    if k in value:
+                        self.keyval((*path, k), k, value[k], label, [label, opt.label])
+        elif node.kind == "list":
+            for i, group in enumerate(value):
+                self.header((*path, i), comment, gen, double=True)
+                for k in ("heading", "style", "items"):
+                    if k in group:
+                        self.keyval((*path, i, k), k, group[k], "", [])
+        elif node.kind == "attachments":
+            for aid, att in value.items():
+                self.header((*path, aid), f"{node.label} {aid}".strip(), gen)
+                for k in ("title", "note", "columns", "rows"):
+                    if k in att:
+                        self.keyval((*path, aid, k), k, att[k], "", [])
+        elif node.kind == "changes":
+            rows = value.get("rows", [])
+            self.header(path, comment, gen)
+            if not rows:
+                self.line("rows = []")
+            for i, row in enumerate(rows):
+                self.header((*path, "rows", i), "", [], double=True)
+                for k in ("date", "item", "before", "after", "timing", "reason", "cause", "rule", "paths", "commits"):
+                    if k in row:
+                        self.keyval((*path, "rows", i, k), k, row[k], "", [])
+        else:
+            has_scalars = any(
+                c.key in value and c.kind not in ("group", "repeat", "checks", "attachments", "changes", "list")
+                for c in self.form.children.get(node.path, ())
+            )
+            if has_scalars or node.key == "*" or not value:
+                self.header(path, comment, gen)
+            else:
+                self.out.extend(self.kept(path, gen))  # comments above an omitted header move down
+            self.table(node.path, value, path)
+
+
+def _space_blocks(lines: list[str]) -> list[str]:
+    """Put one blank line before each table header together with the comments just above it."""
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("["):
+            i = len(out)
+            while i > 0 and out[i - 1].startswith("#"):
+                i -= 1
+            if i > 0 and out[i - 1] != "":
+                out.insert(i, "")
+        out.append(line)
+    return out
+
+
+def _option_lines(opt: Any) -> list[tuple[str, str]]:
+    lines = [(opt.key, opt.label)]
+    if opt.count:
+        lines.append((f"{opt.key}_count", f"{opt.label} ( ) 件"))
+    if opt.detail:
+        lines.append((f"{opt.key}_detail", f"{opt.label} ( ) の記載"))
+    return lines
+
+
+def _generated_for(form: Form, node: Node, n: str | None = None) -> list[str]:
+    """Return the texts a generated comment of this node may start with."""
+    words = [label_comment(form, node, n), node.heading(n), node.label, node.prefix]
+    return [w for w in words if w]
+
+
+def _is_generated(comment: str, generated: list[str]) -> bool:
+    text = comment.lstrip("#").strip()
+    return any(text.startswith(g) for g in generated if g)
+
+
+def format_document(doc: Document) -> str:
+    """Return the canonical text of a validated document (blanks filled, comments kept)."""
+    data = complete(doc.form, doc.data)
+    return _Writer(doc.form, data, doc.scan).document()
+
+
+def render_new(form: Form) -> str:
+    """Return a blank document of ``form`` with every item present."""
+    data = complete(form, {"meta": {"form": form.kind, "schema_version": form.version}}, instances=True)
+    return _Writer(form, data, None).document()

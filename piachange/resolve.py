@@ -1,0 +1,119 @@
+"""Find an item by key path, full official label or the compact 「Ⅱ-3①入手元」 form."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from piachange.errors import PiaError
+from piachange.schema import Form, Node
+
+_ROMAN = {"Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV", "Ⅴ": "V", "Ⅵ": "VI", "Ⅶ": "VII", "Ⅷ": "VIII", "Ⅸ": "IX", "Ⅹ": "X"}
+_DASHES = {"‐", "−", "–", "—", "ー"}
+
+
+def norm_label(s: str) -> str:
+    """Fold width and Roman-numeral variants and drop spaces, for matching labels only."""
+    out = []
+    for ch in s:
+        if ch in _ROMAN:
+            out.append(_ROMAN[ch])
+        elif 0xFF01 <= ord(ch) <= 0xFF5E:
+            out.append(chr(ord(ch) - 0xFEE0))
+        elif ch in _DASHES:
+            out.append("-")
+        elif not ch.isspace():
+            out.append(ch)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A concrete item of one document."""
+
+    path: tuple[str, ...]
+    node: Node
+    label: str
+    compact: str
+
+
+def items(form: Form, data: dict) -> Iterator[Item]:
+    """Yield every group and leaf present in ``data``, in form order."""
+    yield from _walk(form, "", data, (), [], [])
+
+
+def _walk(form: Form, pattern: str, table: dict, path: tuple[str, ...], words: list[str], nums: list[str]) -> Iterator[Item]:
+    for node in form.children.get(pattern, ()):
+        if node.key == "*":
+            for k in sorted((k for k in table if k.isdigit()), key=int):
+                head = node.heading(k)
+                p = (*path, k)
+                w = [*words, head] if head else words
+                n = [*nums, head] if head else nums
+                yield Item(p, node, " ".join(w), _compact(n))
+                if isinstance(table[k], dict):
+                    yield from _walk(form, node.path, table[k], p, w, n)
+            continue
+        if node.key not in table:
+            continue
+        p = (*path, node.key)
+        w = [*words, *(x for x in (node.prefix, node.heading()) if x)]
+        n = [*nums, node.number] if node.number else nums
+        label_n = [*n, node.label] if node.label else n
+        yield Item(p, node, " ".join(w), _compact(label_n))
+        if node.kind in ("group", "repeat") and isinstance(table[node.key], dict):
+            yield from _walk(form, node.path, table[node.key], p, w, n)
+
+
+def _compact(parts: list[str]) -> str:
+    if not parts:
+        return ""
+    head, rest = parts[0], [x.rstrip(".") for x in parts[1:]]
+    return head + ("-" + "".join(rest) if rest else "")
+
+
+def resolve(form: Form, data: dict, query: str) -> Item:
+    """Return the one item ``query`` names; raise PiaError with suggestions otherwise."""
+    q = query.strip()
+    everything = list(items(form, data))
+    for it in everything:
+        if ".".join(it.path) == q:
+            return it
+    nq = norm_label(q)
+    exact = [it for it in everything if nq in (norm_label(it.label), norm_label(it.compact))]
+    if not exact:
+        exact = [it for it in everything if _compact_number(it) == nq]
+    if not exact:
+        exact = [it for it in everything if norm_label(it.label).endswith(nq) or norm_label(it.compact).endswith(nq)]
+    exact = _deepest_unique(exact)
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        names = "; ".join(f"「{it.label}」" for it in exact[:5])
+        raise PiaError(f"'{query}' names {len(exact)} items: {names}{' …' if len(exact) > 5 else ''}")
+    close = difflib.get_close_matches(nq, [norm_label(it.label) for it in everything], n=1, cutoff=0.5)
+    hint = ""
+    if close:
+        hint = next(f" (did you mean 「{it.label}」?)" for it in everything if norm_label(it.label) == close[0])
+    raise PiaError(f"no item '{query}' in this {form.name}{hint}")
+
+
+def _compact_number(it: Item) -> str:
+    """Return the compact form without the trailing label (「Ⅱ-3①」)."""
+    label = it.node.label
+    return norm_label(it.compact[: -len(label)] if label and it.compact.endswith(label) else it.compact)
+
+
+def _deepest_unique(found: list[Item]) -> list[Item]:
+    """Where a group and its only child share a label, keep the leaf."""
+    paths = {it.path for it in found}
+    return [it for it in found if not any(p != it.path and p[: len(it.path)] == it.path for p in paths)] or found
+
+
+def value_at(data: dict, path: tuple[str, ...]) -> Any:
+    """Return the value at a concrete path."""
+    v: Any = data
+    for p in path:
+        v = v[p]
+    return v

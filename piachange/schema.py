@@ -1,0 +1,217 @@
+"""Form definitions: load ``forms/<kind>.toml`` and answer questions about items."""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+
+from piachange.errors import PiaError
+
+LEAF_KINDS = frozenset({"text", "choice", "checks", "flag", "count", "date", "period", "list", "attachments", "changes"})
+CONTAINER_KINDS = frozenset({"group", "repeat"})
+FORM_KINDS = ("zenkomoku", "juten", "kiso")
+FORM_NAMES = {"zenkomoku": "全項目評価書", "juten": "重点項目評価書", "kiso": "基礎項目評価書"}
+_CIRCLED = set("①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳")
+_NODE_FIELDS = {"path", "kind", "number", "label", "prefix", "star", "star_note", "choices", "options", "max", "min", "note"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One box of a checkbox group."""
+
+    key: str
+    label: str
+    detail: bool = False
+    count: bool = False
+
+
+@dataclass(frozen=True)
+class Node:
+    """One item of a form: its key path pattern (``*`` = instance), label and value kind."""
+
+    path: str
+    kind: str
+    number: str = ""
+    label: str = ""
+    prefix: str = ""
+    star: bool | None = None
+    star_note: str = ""
+    choices: tuple[str, ...] = ()
+    options: tuple[Option, ...] = ()
+    max: int = 0
+    min: int = 0
+    note: str = ""
+    parts: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def key(self) -> str:
+        """Return the last path segment."""
+        return self.parts[-1]
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.kind in LEAF_KINDS
+
+    def heading(self, n: str | None = None) -> str:
+        """Return number + label as printed (``3. 特定個人情報の入手・使用``, ``①入手元``)."""
+        label = self.label.replace("{n}", n) if n is not None else self.label
+        if not self.number:
+            return label
+        sep = "" if self.number[-1] in _CIRCLED else " "
+        return f"{self.number}{sep}{label}".strip()
+
+    def option_keys(self) -> list[str]:
+        """Return every document key of a checkbox group, in form order."""
+        keys: list[str] = []
+        for o in self.options:
+            keys.append(o.key)
+            if o.count:
+                keys.append(f"{o.key}_count")
+            if o.detail:
+                keys.append(f"{o.key}_detail")
+        return keys
+
+
+@dataclass(frozen=True)
+class Form:
+    """A whole form kind: header facts and nodes in print order."""
+
+    kind: str
+    title: str
+    yoshiki: str
+    version: int
+    changes_annex: str
+    uncertain: str
+    nodes: tuple[Node, ...]
+
+    @functools.cached_property
+    def by_path(self) -> dict[str, Node]:
+        return {n.path: n for n in self.nodes}
+
+    @functools.cached_property
+    def children(self) -> dict[str, tuple[Node, ...]]:
+        out: dict[str, list[Node]] = {"": []}
+        for n in self.nodes:
+            out.setdefault(n.path, [])
+            parent = n.path.rpartition(".")[0]
+            out.setdefault(parent, []).append(n)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @property
+    def name(self) -> str:
+        return FORM_NAMES.get(self.kind, self.kind)
+
+    def node(self, concrete: str | tuple[str, ...]) -> Node | None:
+        """Return the node for a concrete document path (instance numbers become ``*``)."""
+        return self.by_path.get(pattern_of(self, concrete))
+
+    def star_of(self, pattern: str) -> bool:
+        """Return whether an item carries ※, by itself or through its heading (exceptions win)."""
+        parts = pattern.split(".")
+        for i in range(len(parts), 0, -1):
+            n = self.by_path.get(".".join(parts[:i]))
+            if n is not None and n.star is not None:
+                return n.star
+        return False
+
+    def leaves(self) -> list[Node]:
+        return [n for n in self.nodes if n.is_leaf]
+
+    def label_path(self, concrete: tuple[str, ...], option: str | None = None) -> str:
+        """Return the full official label of a concrete item path, instances named."""
+        words: list[str] = []
+        pat: list[str] = []
+        for seg in concrete:
+            exact, star = ".".join([*pat, seg]), ".".join([*pat, "*"])
+            if seg.isdigit() and exact not in self.by_path and star in self.by_path:
+                pat.append("*")
+                words.append(self.by_path[star].heading(seg))
+                continue
+            pat.append(seg)
+            node = self.by_path.get(exact)
+            if node is None:
+                words.append(seg)
+                continue
+            words += [node.prefix, node.heading()]
+        if option:
+            words.append(option)
+        return " ".join(w for w in words if w)
+
+
+def pattern_of(form: Form, concrete: str | tuple[str, ...]) -> str:
+    """Map ``files.1.outsourcing.items.2`` to ``files.*.outsourcing.items.*``."""
+    parts = concrete.split(".") if isinstance(concrete, str) else concrete
+    out: list[str] = []
+    for seg in parts:
+        cand = ".".join([*out, seg])
+        if seg.isdigit() and cand not in form.by_path and ".".join([*out, "*"]) in form.by_path:
+            out.append("*")
+        else:
+            out.append(seg)
+    return ".".join(out)
+
+
+def _parse(kind: str, data: dict, origin: str) -> Form:
+    head = data.get("form", {})
+    nodes: list[Node] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(data.get("node", [])):
+        unknown = set(raw) - _NODE_FIELDS
+        if unknown:
+            raise PiaError(f"{origin}: node {i + 1} ({raw.get('path')}): unknown field(s) {sorted(unknown)}")
+        path = raw["path"]
+        parent = path.rpartition(".")[0]
+        if parent and parent not in seen:
+            raise PiaError(f"{origin}: node {path} comes before its parent {parent}")
+        if path in seen:
+            raise PiaError(f"{origin}: node {path} is defined twice")
+        kind_ = raw.get("kind", "group")
+        if kind_ not in LEAF_KINDS | CONTAINER_KINDS:
+            raise PiaError(f"{origin}: node {path}: unknown kind {kind_!r}")
+        seen.add(path)
+        opts = tuple(
+            Option(o["key"], o["label"], bool(o.get("detail", False)), bool(o.get("count", False)))
+            for o in raw.get("options", [])
+        )
+        nodes.append(
+            Node(
+                path=path,
+                kind=kind_,
+                number=raw.get("number", ""),
+                label=raw.get("label", ""),
+                prefix=raw.get("prefix", ""),
+                star=raw.get("star"),
+                star_note=raw.get("star_note", ""),
+                choices=tuple(raw.get("choices", ())),
+                options=opts,
+                max=int(raw.get("max", 0)),
+                min=int(raw.get("min", 0)),
+                note=raw.get("note", ""),
+                parts=tuple(path.split(".")),
+            )
+        )
+    return Form(
+        kind=head.get("kind", kind),
+        title=head.get("title", ""),
+        yoshiki=head.get("yoshiki", ""),
+        version=int(head.get("version", 1)),
+        changes_annex=head.get("changes_annex", "変更箇所"),
+        uncertain=head.get("uncertain", ""),
+        nodes=tuple(nodes),
+    )
+
+
+@functools.cache
+def load_form(kind: str) -> Form:
+    """Return the packaged form definition of ``kind`` (zenkomoku, juten, kiso)."""
+    if kind not in FORM_KINDS:
+        raise PiaError(f"unknown form kind {kind!r}: expected one of {', '.join(FORM_KINDS)}")
+    text = resources.files("piachange").joinpath("forms", f"{kind}.toml").read_text(encoding="utf-8")
+    return _parse(kind, tomllib.loads(text), f"forms/{kind}.toml")
+
+
+ROMAN = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "V": "Ⅴ", "VI": "Ⅵ", "VII": "Ⅶ"}
+ROMAN_RE = re.compile(r"\b(VII|VI|IV|V|III|II|I)\b")

@@ -1,0 +1,187 @@
+"""A line scanner for TOML text: where each key path is, and which comments belong to it.
+
+tomllib gives values but no positions; piachange needs both (``file:line:`` messages and
+a formatter that keeps people's comments). The scanner only tracks structure (headers, keys,
+multi-line strings and arrays); tomllib remains the judge of validity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+Path = tuple[str | int, ...]
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@dataclass
+class Scan:
+    """Line numbers of key paths and the comments attached to them."""
+
+    lines: dict[Path, int] = field(default_factory=dict)
+    comments: dict[Path, list[str]] = field(default_factory=dict)  # full-line comments before a path
+    trailing: dict[Path, str] = field(default_factory=dict)  # comment after a key on its line
+    head: list[str] = field(default_factory=list)  # comments before the first statement
+    tail: list[str] = field(default_factory=list)  # comments after the last statement
+
+    def line_of(self, path: Path) -> int:
+        """Return the line of ``path`` or of its nearest written ancestor (0 if none)."""
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return 0
+
+
+def _parse_key(s: str, i: int) -> tuple[list[str], int]:
+    """Parse a dotted key starting at s[i]; return its parts and the index after it."""
+    parts: list[str] = []
+    n = len(s)
+    while True:
+        while i < n and s[i] in " \t":
+            i += 1
+        if i < n and s[i] == '"':
+            j = i + 1
+            buf = []
+            while j < n and s[j] != '"':
+                if s[j] == "\\" and j + 1 < n:
+                    buf.append(s[j : j + 2].encode().decode("unicode_escape") if s[j + 1] in 'nt"\\' else s[j + 1])
+                    j += 2
+                    continue
+                buf.append(s[j])
+                j += 1
+            parts.append("".join(buf))
+            i = j + 1
+        elif i < n and s[i] == "'":
+            j = s.find("'", i + 1)
+            j = n if j < 0 else j
+            parts.append(s[i + 1 : j])
+            i = j + 1
+        else:
+            m = _BARE.match(s, i)
+            if not m:
+                return parts, i
+            parts.append(m.group())
+            i = m.end()
+        while i < n and s[i] in " \t":
+            i += 1
+        if i < n and s[i] == ".":
+            i += 1
+            continue
+        return parts, i
+
+
+def _skip_value(s: str, i: int, state: dict) -> int:
+    """Scan a value on one line from s[i]; update multi-line state; return index of a comment or len."""
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if state.get("ml"):
+            end = s.find(state["ml"], i)
+            if end < 0:
+                return n
+            # a closing delimiter may be followed by up to two more quotes that belong to the text
+            end += 3
+            extra = 0
+            while end < n and s[end] == state["ml"][0] and extra < 2:
+                end, extra = end + 1, extra + 1
+            state["ml"] = ""
+            i = end
+            continue
+        if s.startswith('"""', i) or s.startswith("'''", i):
+            state["ml"] = s[i : i + 3]
+            i += 3
+            continue
+        if c == '"':
+            j = i + 1
+            while j < n and s[j] != '"':
+                j += 2 if s[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c == "'":
+            j = s.find("'", i + 1)
+            i = n if j < 0 else j + 1
+            continue
+        if c in "[{":
+            state["depth"] = state.get("depth", 0) + 1
+        elif c in "]}":
+            state["depth"] = max(0, state.get("depth", 0) - 1)
+        elif c == "#":
+            return i
+        i += 1
+    return n
+
+
+def scan(text: str) -> Scan:
+    """Scan TOML text into line numbers and comment attachments."""
+    out = Scan()
+    table: Path = ()
+    aot: dict[Path, int] = {}
+    pending: list[str] = []
+    state: dict = {"ml": "", "depth": 0}
+    current_key: Path | None = None
+    seen_statement = False
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if state["ml"] or state["depth"]:
+            idx = _skip_value(raw, 0, state)
+            if idx < len(raw) and not state["ml"] and current_key is not None:
+                pending.append(raw[idx:].strip())
+            continue
+        if not line:
+            continue
+        if line.startswith("#"):
+            pending.append(line)
+            continue
+        if not seen_statement:
+            out.head, pending = pending, []
+            seen_statement = True
+        if line.startswith("[[") or line.startswith("["):
+            double = line.startswith("[[")
+            parts, j = _parse_key(line, 2 if double else 1)
+            base: Path = tuple(parts)
+            if double:
+                aot[base] = aot.get(base, -1) + 1
+                for k in [k for k in aot if k[: len(base)] == base and k != base]:
+                    del aot[k]
+                table = (*base, aot[base])
+            else:
+                table = _with_indexes(base, aot)
+            out.lines.setdefault(table, lineno)
+            rest = line[j:].lstrip("]").strip()
+            if pending:
+                out.comments.setdefault(table, []).extend(pending)
+                pending = []
+            if rest.startswith("#"):
+                out.trailing[table] = rest
+            current_key = table
+            continue
+        parts, j = _parse_key(line, 0)
+        if not parts:
+            continue  # not a statement tomllib would accept; it will say so
+        path: Path = (*table, *parts)
+        out.lines.setdefault(path, lineno)
+        if pending:
+            out.comments.setdefault(path, []).extend(pending)
+            pending = []
+        eq = line.find("=", j)
+        idx = _skip_value(line, eq + 1 if eq >= 0 else len(line), state)
+        if idx < len(line):
+            out.trailing[path] = line[idx:].strip()
+        current_key = path
+    if not seen_statement:
+        out.head, pending = pending, []
+    out.tail = pending
+    return out
+
+
+def _with_indexes(base: Path, aot: dict[Path, int]) -> Path:
+    """Insert array-of-tables indexes into a header path (``[a.b]`` inside ``[[a]]``)."""
+    out: list[str | int] = []
+    for part in base:
+        out.append(part)
+        key = tuple(p for p in out if not isinstance(p, int))
+        if key in aot and key != base:
+            out.append(aot[key])
+    return tuple(out)

@@ -1,0 +1,81 @@
+"""Files on disk: which assessments a PATH list names, and checking or formatting them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from piachange.atomic import write_atomic
+from piachange.document import Document, load_bytes
+from piachange.errors import DocumentError, PiaError, Problem
+from piachange.fmt import format_document
+
+DEFAULT_DIR = "assessments"
+
+
+def expand(paths: list[str]) -> list[str]:
+    """Return the .toml files named by ``paths`` (directories searched recursively), sorted."""
+    out: list[str] = []
+    for p in paths or [DEFAULT_DIR]:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                out += [os.path.join(root, f) for f in sorted(files) if f.endswith(".toml")]
+        elif os.path.exists(p):
+            out.append(p)
+        else:
+            raise PiaError(f"{p}: no such file or directory")
+    return out
+
+
+@dataclass
+class Outcome:
+    """What a run over several files found; ``problems`` makes the exit status 1."""
+
+    files: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+
+
+def _load(path: str, out: Outcome) -> tuple[Document, bytes] | None:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as e:
+        out.problems.append(Problem(path, 0, f"cannot read: {e.strerror}"))
+        return None
+    try:
+        doc = load_bytes(raw, path)
+    except DocumentError as e:
+        out.problems += e.problems
+        return None
+    out.warnings += doc.warnings
+    return doc, raw
+
+
+def check_paths(paths: list[str]) -> Outcome:
+    """Validate every file; one bad file never hides the others."""
+    out = Outcome()
+    for path in expand(paths):
+        out.files += 1
+        _load(path, out)
+    return out
+
+
+def fmt_paths(paths: list[str], check_only: bool) -> Outcome:
+    """Rewrite files into canonical form (or, with ``check_only``, list those that would change)."""
+    out = Outcome()
+    for path in expand(paths):
+        out.files += 1
+        loaded = _load(path, out)
+        if loaded is None:
+            continue
+        doc, raw = loaded
+        text = format_document(doc)
+        if text.encode("utf-8") == raw:
+            continue
+        out.changed.append(path)
+        if not check_only:
+            write_atomic(path, text)
+    return out
