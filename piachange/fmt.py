@@ -248,3 +248,8 @@ def render_new(form: Form) -> str:
     """Return a blank document of ``form`` with every item present."""
     data = complete(form, {"meta": {"form": form.kind, "schema_version": form.version}}, instances=True)
     return _Writer(form, data, None).document()
+
+
+def format_data(form: Form, data: dict) -> str:
+    """Return the canonical text of a plain document tree (e.g. built by the importer)."""
+    return _Writer(form, complete(form, data), None).document()

@@ -1,0 +1,73 @@
+"""Configuration: one frozen dataclass, loaded in one place; unknown keys are errors.
+
+Read from ``piachange.toml`` at the repository root, else ``[tool.piachange]`` in
+``pyproject.toml``. A misspelt key would silently change a legal classification, so every
+key is checked.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from piachange.errors import PiaError
+from piachange.values import Style
+
+REPORT_KEYS = {"blank", "removed", "timezone"}
+TOP_KEYS = {"report", "rules", "causes", "overrides", "settings"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting piachange reads; defaults apply when there is no file."""
+
+    style: Style = field(default_factory=Style)
+    timezone: str = "Asia/Tokyo"
+    source: str = ""  # the file it came from, for messages
+    raw: dict[str, Any] = field(default_factory=dict)  # the sections other modules interpret (rules, causes …)
+
+
+def _unknown(keys: set[str], allowed: set[str], where: str, source: str) -> None:
+    for k in sorted(keys - allowed):
+        close = difflib.get_close_matches(k, sorted(allowed), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise PiaError(f"{source}: unknown key '{where}{k}'{hint}")
+
+
+def load_config(root: str) -> Config:
+    """Return the configuration of the repository at ``root``."""
+    path = os.path.join(root, "piachange.toml")
+    section: dict[str, Any] | None = None
+    if os.path.exists(path):
+        section = _read(path)
+        source = "piachange.toml"
+    else:
+        pp = os.path.join(root, "pyproject.toml")
+        if os.path.exists(pp):
+            section = _read(pp).get("tool", {}).get("piachange")
+            source = "pyproject.toml [tool.piachange]"
+    if not section:
+        return Config()
+    return parse_config(section, source)
+
+
+def _read(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as e:
+        raise PiaError(f"{os.path.basename(path)}: invalid TOML: {e}") from None
+    except OSError as e:
+        raise PiaError(f"{path}: cannot read: {e.strerror}") from None
+
+
+def parse_config(section: dict[str, Any], source: str) -> Config:
+    """Validate a configuration table and return the Config."""
+    _unknown(set(section), TOP_KEYS, "", source)
+    report = section.get("report", {})
+    _unknown(set(report), REPORT_KEYS, "report.", source)
+    style = Style(blank=report.get("blank", Style.blank), removed=report.get("removed", Style.removed))
+    return Config(style=style, timezone=report.get("timezone", "Asia/Tokyo"), source=source, raw=section)
