@@ -88,7 +88,7 @@ def load_bytes(raw: bytes, file: str, commit: str = "") -> Document:
     if problems:
         raise DocumentError(problems)
     form = load_form(data["meta"]["form"])
-    return Document(file, form, complete(form, data), sc, commit, tuple(warnings))
+    return Document(file, form, complete(form, data, in_place=True), sc, commit, tuple(warnings))
 
 
 def load_path(path: str) -> Document:
@@ -367,9 +367,9 @@ def blank(node: Node) -> Any:
     }
 
 
-def complete(form: Form, data: dict, instances: bool = False) -> dict:
-    """Return a copy with every leaf present (blanks filled); ``instances`` adds each repeat's first instance."""
-    out = copy.deepcopy(data)
+def complete(form: Form, data: dict, instances: bool = False, *, in_place: bool = False) -> dict:
+    """Return ``data`` with every leaf present (blanks filled); ``instances`` adds each repeat's first instance."""
+    out = data if in_place else copy.deepcopy(data)
     out.setdefault("meta", {}).setdefault("schema_version", form.version)
     _fill(form, "", out, instances)
     return out
