@@ -240,8 +240,7 @@ def _is_generated(comment: str, generated: list[str]) -> bool:
 
 def format_document(doc: Document) -> str:
     """Return the canonical text of a validated document (blanks filled, comments kept)."""
-    data = complete(doc.form, doc.data)
-    return _Writer(doc.form, data, doc.scan).document()
+    return _Writer(doc.form, doc.data, doc.scan).document()  # Document.data is already complete
 
 
 def render_new(form: Form) -> str:
