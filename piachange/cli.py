@@ -35,3 +35,8 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
+    except OSError as e:
+        # the environment failed (disk full, permission denied), not piachange: one line, no traceback
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"Error: {where}{e.strerror or e}", file=sys.stderr)
+        sys.exit(1)

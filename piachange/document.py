@@ -7,19 +7,23 @@ import datetime as dt
 import difflib
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from piachange.errors import DocumentError, Problem
 from piachange.schema import FORM_KINDS, Form, Node, load_form
 from piachange.tomlscan import Path, Scan, scan
-from piachange.wareki import WarekiError, parse_wareki
+from piachange.wareki import WarekiError, parse_wareki, to_wareki
 
 META_KEYS = {"form", "schema_version", "source"}
 ROW_KEYS = {"date", "item", "before", "after", "timing", "reason", "paths", "cause", "rule", "commits"}
 TIMINGS = ("事前", "事後", "")
 RECORD_STYLES = ("bullet", "numbered", "inline")
 _TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_TOML_END = " (at end of document)"
+# an integer literal longer than Python converts (sys.get_int_max_str_digits, 4300)
+_HUGE_INT = re.compile(r"(?:^|[=\[,])[ \t]*[+-]?(?:0[xob])?[0-9A-Fa-f_]{4000,}", re.MULTILINE)
 _MAX_DEPTH = 12
 
 
@@ -72,9 +76,19 @@ def parse(text: str, file: str, commit: str = "") -> tuple[dict[str, Any], Scan]
         m = _TOML_POS.search(msg)
         line = int(m.group(1)) if m else 0
         msg = _TOML_POS.sub("", msg)
+        if msg.endswith(_TOML_END):
+            # tomllib gives no line at the end of the text; the scanner knows where the open value began
+            line = scan(text).unclosed
+            msg = msg[: -len(_TOML_END)] + (": the value that starts here never ends" if line else " at the end of the file")
+            line = line or max(1, len(text.splitlines()))
         raise DocumentError([Problem(file, line, f"invalid TOML: {msg}", commit)]) from None
     except RecursionError:
-        raise DocumentError([Problem(file, 1, "invalid TOML: nested too deeply", commit)]) from None
+        line = scan(text).deepest or 1
+        raise DocumentError([Problem(file, line, "invalid TOML: arrays or tables nested too deeply", commit)]) from None
+    except ValueError:
+        m = _HUGE_INT.search(text)
+        line = text.count("\n", 0, m.start() + 1) + 1 if m else 1
+        raise DocumentError([Problem(file, line, "invalid TOML: an integer with too many digits", commit)]) from None
     return data, scan(text)
 
 
@@ -84,7 +98,8 @@ def load_bytes(raw: bytes, file: str, commit: str = "") -> Document:
     data, sc = parse(text, file, commit)
     problems, warnings = validate(data, sc, file, commit)
     if raw.startswith(b"\xef\xbb\xbf"):
-        problems.insert(0, Problem(file, 1, "starts with a UTF-8 byte order mark; `piachange fmt` removes it", commit))
+        # a warning, not an error: fmt can only remove the mark from a document it accepts
+        warnings.insert(0, Problem(file, 1, "warning: starts with a UTF-8 byte order mark; `piachange fmt` removes it", commit))
     if problems:
         raise DocumentError(problems)
     form = load_form(data["meta"]["form"])
@@ -112,6 +127,9 @@ def _type_name(v: Any) -> str:
 
 
 def _suggest(key: str, candidates: list[str]) -> str:
+    narrow = unicodedata.normalize("NFKC", key)
+    if narrow != key and narrow in candidates:
+        return f" (did you mean '{narrow}'? keys are written in half-width characters)"
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -145,7 +163,8 @@ class _Validator:
             if node is None:
                 cands = [k for k in children if k != "*"]
                 if "*" in children:
-                    self.err(p, f"'{self.where(p)}': '{key}' is not an instance number of {children['*'].label.replace('{n}', 'n')} (use 1, 2, …)")
+                    of = children["*"].label.replace("{n}", "n")
+                    self.err(p, f"'{self.where(p)}': '{key}' is not an instance number{' of ' + of if of else ''} (use 1, 2, …)")
                 else:
                     self.err(p, f"unknown key '{self.where(p)}'{_suggest(key, cands)}")
                 continue
@@ -212,12 +231,18 @@ class _Validator:
 
     def count(self, name: str, v: Any, path: Path) -> None:
         if isinstance(v, bool) or not (isinstance(v, int) and v >= 0 or v == ""):
-            self.err(path, f"{name}: must be a whole number ≥ 0 or \"\", got {v!r}")
+            got = str(v).lower() if isinstance(v, bool) else repr(v) if isinstance(v, (int, float, str)) else _type_name(v)
+            self.err(path, f"{name}: must be a whole number ≥ 0 or \"\", got {got}")
 
     def date(self, name: str, v: Any, path: Path) -> None:
         if isinstance(v, dt.datetime) or isinstance(v, dt.time):
             self.err(path, f"{name}: must be a date without time (e.g. 2024-04-01), got {_type_name(v)}")
-        elif isinstance(v, dt.date) or v in ("", "未定"):
+        elif isinstance(v, dt.date):
+            try:
+                to_wareki(v)
+            except WarekiError as e:
+                self.err(path, f"{name}: {e}: the forms print dates in 和暦")
+        elif v in ("", "未定"):
             return
         elif isinstance(v, str):
             try:
@@ -226,7 +251,8 @@ class _Validator:
                 self.err(path, f"{name}: {e}")
                 return
             if parsed.date is not None:
-                self.err(path, f"{name}: write the full date '{v}' as a TOML date: {parsed.date.isoformat()}")
+                why = f"{parsed.overflow}; " if parsed.overflow else ""
+                self.err(path, f"{name}: {why}write the full date '{v}' as a TOML date: {parsed.date.isoformat()}")
             elif parsed.overflow:
                 self.err(path, f"{name}: {parsed.overflow}")
         else:
@@ -279,9 +305,13 @@ class _Validator:
             if not isinstance(att, dict):
                 self.err(p, f"attachment '{key}' must be a table")
                 continue
-            for k in att:
+            for k, val in att.items():
                 if k not in ("title", "columns", "rows", "note"):
                     self.err((*p, k), f"unknown key '{k}' in attachment '{key}'{_suggest(k, ['title', 'columns', 'rows', 'note'])}")
+                elif k in ("title", "note") and not isinstance(val, str):
+                    self.err((*p, k), f"attachment '{key}': {k} must be text, got {_type_name(val)}")
+                elif k == "columns" and not (isinstance(val, list) and all(isinstance(c, str) for c in val)):
+                    self.err((*p, k), f"attachment '{key}': columns must be an array of strings")
             rows = att.get("rows", [])
             if not isinstance(rows, list) or not all(isinstance(r, list) and all(isinstance(c, str) for c in r) for r in rows):
                 self.err((*p, "rows"), f"attachment '{key}': rows must be an array of arrays of strings")
@@ -310,24 +340,32 @@ class _Validator:
                     self.date("変更日", val, (*p, k))
                 elif not isinstance(val, str):
                     self.err((*p, k), f"変更箇所 row {i + 1}: {k} must be text, got {_type_name(val)}")
-            if row.get("timing", "") not in TIMINGS:
+            if isinstance(row.get("timing", ""), str) and row.get("timing", "") not in TIMINGS:
                 self.err((*p, "timing"), f"変更箇所 row {i + 1}: 提出時期 must be 事前, 事後 or \"\", got {row.get('timing')!r}")
 
     def consistency(self, data: dict) -> None:
         """Warn where the document contradicts itself the way reviewers check by hand."""
-        for fkey, f in (data.get("files") or {}).items():
+        files = data.get("files")
+        # the structure was checked already, but a wrong type there must not stop the other messages
+        for fkey, f in (files.items() if isinstance(files, dict) else ()):
             if not isinstance(f, dict):
                 continue
-            out = f.get("outsourcing") or {}
-            items = out.get("items") or {}
-            if isinstance(out, dict) and isinstance(out.get("count"), int) and isinstance(items, dict) and out["count"] != len(items):
+            out = _table(f, "outsourcing")
+            items = _table(out, "items")
+            if isinstance(out.get("count"), int) and out["count"] != len(items):
                 self.warn(("files", fkey, "outsourcing", "count"), f"委託の有無 says ({out['count']}) 件 but {len(items)} 委託事項 are written")
-            prov = f.get("provision") or {}
-            status = prov.get("status") or {}
-            recips = prov.get("recipients") or {}
-            if isinstance(status, dict) and isinstance(status.get("provide_count"), int) and isinstance(recips, dict) and recips:
+            prov = _table(f, "provision")
+            status = _table(prov, "status")
+            recips = _table(prov, "recipients")
+            if isinstance(status.get("provide_count"), int) and recips:
                 if status["provide_count"] != len(recips):
                     self.warn(("files", fkey, "provision", "status", "provide_count"), f"提供を行っている ({status['provide_count']}) 件 but {len(recips)} 提供先 are written")
+
+
+def _table(parent: dict, key: str) -> dict:
+    """Return ``parent[key]`` when it is a table, else an empty one."""
+    v = parent.get(key)
+    return v if isinstance(v, dict) else {}
 
 
 def validate(data: dict, sc: Scan, file: str, commit: str = "") -> tuple[list[Problem], list[Problem]]:

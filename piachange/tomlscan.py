@@ -23,6 +23,8 @@ class Scan:
     trailing: dict[Path, str] = field(default_factory=dict)  # comment after a key on its line
     head: list[str] = field(default_factory=list)  # comments before the first statement
     tail: list[str] = field(default_factory=list)  # comments after the last statement
+    unclosed: int = 0  # line where a multi-line string or array that never ends was opened
+    deepest: int = 0  # line with the deepest bracket nesting (where a too-deep value is)
 
     def line_of(self, path: Path) -> int:
         """Return the line of ``path`` or of its nearest written ancestor (0 if none)."""
@@ -105,6 +107,7 @@ def _skip_value(s: str, i: int, state: dict) -> int:
             continue
         if c in "[{":
             state["depth"] = state.get("depth", 0) + 1
+            state["max"] = max(state.get("max", 0), state["depth"])
         elif c in "]}":
             state["depth"] = max(0, state.get("depth", 0) - 1)
         elif c == "#":
@@ -122,13 +125,17 @@ def scan(text: str) -> Scan:
     state: dict = {"ml": "", "depth": 0}
     current_key: Path | None = None
     seen_statement = False
+    opened, deepest, lineno = 0, 0, 0
     for lineno, raw in enumerate(text.splitlines(), start=1):
+        if state.get("max", 0) > deepest:
+            deepest, out.deepest = state["max"], lineno - 1
         line = raw.strip()
         if state["ml"] or state["depth"]:
             idx = _skip_value(raw, 0, state)
             if idx < len(raw) and not state["ml"] and current_key is not None:
                 pending.append(raw[idx:].strip())
             continue
+        opened = lineno
         if not line:
             continue
         if line.startswith("#"):
@@ -148,7 +155,7 @@ def scan(text: str) -> Scan:
                 table = (*base, aot[base])
             else:
                 table = _with_indexes(base, aot)
-            out.lines.setdefault(table, lineno)
+            _record(out, table, 1, lineno)
             rest = line[j:].lstrip("]").strip()
             if pending:
                 out.comments.setdefault(table, []).extend(pending)
@@ -161,7 +168,7 @@ def scan(text: str) -> Scan:
         if not parts:
             continue  # not a statement tomllib would accept; it will say so
         path: Path = (*table, *parts)
-        out.lines.setdefault(path, lineno)
+        _record(out, path, len(table) + 1, lineno)
         if pending:
             out.comments.setdefault(path, []).extend(pending)
             pending = []
@@ -170,10 +177,20 @@ def scan(text: str) -> Scan:
         if idx < len(line):
             out.trailing[path] = line[idx:].strip()
         current_key = path
+    if state.get("max", 0) > deepest:
+        out.deepest = lineno
+    if state["ml"] or state["depth"]:
+        out.unclosed = opened
     if not seen_statement:
         out.head, pending = pending, []
     out.tail = pending
     return out
+
+
+def _record(out: Scan, path: Path, start: int, lineno: int) -> None:
+    """Note the line of ``path`` and of the tables it creates implicitly (``[a.b]`` creates ``a``)."""
+    for i in range(start, len(path) + 1):
+        out.lines.setdefault(path[:i], lineno)
 
 
 def _with_indexes(base: Path, aot: dict[Path, int]) -> Path:

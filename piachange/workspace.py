@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 
 from piachange.atomic import write_atomic
@@ -14,17 +15,19 @@ DEFAULT_DIR = "assessments"
 
 
 def expand(paths: list[str]) -> list[str]:
-    """Return the .toml files named by ``paths`` (directories searched recursively), sorted."""
+    """Return the .toml files named by ``paths`` (directories searched recursively), sorted.
+
+    A named path that is missing, or a directory without .toml files, stays in the list so
+    that reading it reports the problem next to the other files' results.
+    """
     out: list[str] = []
     for p in paths or [DEFAULT_DIR]:
+        found: list[str] = []
         if os.path.isdir(p):
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                out += [os.path.join(root, f) for f in sorted(files) if f.endswith(".toml")]
-        elif os.path.exists(p):
-            out.append(p)
-        else:
-            raise PiaError(f"{p}: no such file or directory")
+                found += [os.path.join(root, f) for f in sorted(files) if f.endswith(".toml")]
+        out += found or [p]
     return out
 
 
@@ -38,7 +41,26 @@ class Outcome:
     changed: list[str] = field(default_factory=list)
 
 
+def _unreadable(path: str) -> str:
+    """Return why ``path`` is not a file piachange can read, or '' when it is one."""
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        if os.path.islink(path):
+            return f"cannot read: symbolic link to {os.readlink(path)}: {e.strerror}"
+        return "no such file or directory" if isinstance(e, FileNotFoundError) else f"cannot read: {e.strerror}"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory without .toml files"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"  # a FIFO or a device would block or never end
+    return ""
+
+
 def _load(path: str, out: Outcome) -> tuple[Document, bytes] | None:
+    why = _unreadable(path)
+    if why:
+        out.problems.append(Problem(path, 0, why))
+        return None
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -75,7 +97,14 @@ def fmt_paths(paths: list[str], check_only: bool) -> Outcome:
         text = format_document(doc)
         if text.encode("utf-8") == raw:
             continue
-        out.changed.append(path)
         if not check_only:
-            write_atomic(path, text)
+            try:
+                write_atomic(path, text)
+            except PiaError as e:
+                out.problems.append(Problem(path, 0, str(e).removeprefix(f"{path}: ")))
+                continue
+            except OSError as e:
+                out.problems.append(Problem(path, 0, f"not written: {e.strerror}"))
+                continue
+        out.changed.append(path)
     return out
