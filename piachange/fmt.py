@@ -18,6 +18,8 @@ from piachange.wareki import to_wareki
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _BANNER = re.compile(r"^# ─+ .* ─+$")
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# the 和暦 reading written after a date; stale ones must go when the date changes
+_WAREKI_NOTE = re.compile(r"^\((?:令和|平成|昭和|大正|明治)(?:元|\d+)年\d+月\d+日\)$")
 
 
 def key_str(key: str) -> str:
@@ -85,7 +87,7 @@ class _Writer:
         self.form, self.data, self.sc = form, data, sc
         self.out: list[str] = []
 
-    def kept(self, path: Path, generated: list[str]) -> list[str]:
+    def kept(self, path: Path, generated: list[str], date: bool = False) -> list[str]:
         """Return the user comments attached to ``path`` (generated-looking ones dropped)."""
         if self.sc is None:
             return []
@@ -95,7 +97,7 @@ class _Writer:
                 continue
             keep.append(c)
         t = self.sc.trailing.get(path)
-        if t and not _is_generated(t, generated):
+        if t and not _is_generated(t, generated) and not (date and _WAREKI_NOTE.match(t.lstrip("#").strip())):
             keep.append(t)
         return keep
 
@@ -110,7 +112,8 @@ class _Writer:
         self.line(f"{h}  # {comment}" if comment else h)
 
     def keyval(self, path: Path, key: str, value: Any, comment: str, generated: list[str]) -> None:
-        for c in self.kept(path, generated):
+        is_date = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+        for c in self.kept(path, generated, date=is_date):
             self.line(c)
         text = value_str(value)
         if "\n" in text:
@@ -118,8 +121,8 @@ class _Writer:
                 self.line(f"# {comment}")
             self.line(f"{key_str(key)} = {text}")
         else:
-            extra = f" ({to_wareki(value)})" if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else ""
-            c = comment + extra
+            extra = f" ({to_wareki(value)})" if is_date else ""
+            c = (comment + extra).strip()
             self.line(f"{key_str(key)} = {text}  # {c}" if c else f"{key_str(key)} = {text}")
 
     def document(self) -> str:
