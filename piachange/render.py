@@ -1,0 +1,417 @@
+"""Render a Report as md, html, csv, xlsx or json: the only module that imports Jinja2 or openpyxl.
+
+Every output is a pure function of ``report_json(report)``; the plain dict is documented in
+docs/report-json.md and is also what user templates (``--template FILE``) receive as ``report``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import difflib
+import hashlib
+import io
+import json
+import re
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, Callable
+
+import jinja2
+import jinja2.sandbox
+from markupsafe import Markup
+
+from piachange import model, schema
+from piachange.errors import PiaError
+from piachange.wareki import to_wareki
+
+FORMATS = ("md", "html", "csv", "xlsx", "json")
+JIZEN, JIGO = "事前", "事後"
+SHORT_SHA = 9  # as in error messages (errors.Problem)
+
+# (row key, header): the official 変更箇所 columns in the order the forms print them.
+OFFICIAL = (
+    ("date_wareki", "変更日"),
+    ("item", "項目"),
+    ("before", "変更前の記載"),
+    ("after", "変更後の記載"),
+    ("timing", "提出時期"),
+    ("reason", "提出時期に係る説明"),
+)
+# Reviewer columns after the official ones (csv, xlsx); Markdown keeps only rule and commits.
+REVIEW = (
+    ("assessment", "評価書"),
+    ("star", "※"),
+    ("rule", "判定規則"),
+    ("override", "指定"),
+    ("warnings", "注意"),
+    ("commits", "コミット"),
+    ("author", "作成者"),
+    ("file", "ファイル"),
+    ("path", "キー"),
+)
+ASSESSMENT_KEYS = ("assessment", "file", "form", "title", "number")
+
+
+# ───────── the model ─────────
+
+
+def report_json(report: model.Report) -> dict[str, Any]:
+    """Return the plain, JSON-ready dict every template renders from (docs/report-json.md)."""
+    rows = [_row(r) for r in report.rows]
+    return {
+        "since": report.since,
+        "until": report.until,
+        "per_commit": report.per_commit,
+        # Recomputed as well: a 事前 row must never render without the notice.
+        "has_jizen": bool(report.has_jizen or any(r["timing"] == JIZEN for r in rows)),
+        "findings": [
+            {"assessment": f.assessment, "file": f.file, "message": f.message, "severity": f.severity}
+            for f in report.findings
+        ],
+        "assessments": _assessments(report.assessments, rows),
+        "rows": rows,
+    }
+
+
+def _row(row: model.Row) -> dict[str, Any]:
+    c = row.change
+    authors = list(dict.fromkeys(x.author for x in c.commits))
+    return {
+        "assessment": c.assessment,
+        "file": c.file,
+        "path": ".".join(c.path),
+        "item": c.item,
+        "date": row.date.isoformat(),
+        "date_wareki": to_wareki(row.date),
+        "before": c.before_text,
+        "after": c.after_text,
+        "timing": row.timing,
+        "reason": row.reason,
+        "rule": row.rule,
+        "commits": [x.sha for x in c.commits],
+        "author": ", ".join(authors),
+        "warnings": list(row.warnings),
+        "override": row.override,
+        "form": c.form,
+        "kind": c.kind,
+        "star": c.star,
+    }
+
+
+def _assessments(given: tuple[dict, ...], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for a in given:
+        out.append({**{k: "" for k in ASSESSMENT_KEYS}, **{k: _plain(v) for k, v in a.items()}})
+    # Every row's assessment gets an entry, so a template grouping by assessment drops no row.
+    known = {a["assessment"] for a in out}
+    for r in rows:
+        if r["assessment"] not in known:
+            known.add(r["assessment"])
+            out.append({"assessment": r["assessment"], "file": r["file"], "form": r["form"], "title": "", "number": ""})
+    for a in out:
+        a["form_name"] = schema.FORM_NAMES.get(a["form"], a["form"])
+        a["annex"] = schema.load_form(a["form"]).changes_annex if a["form"] in schema.FORM_KINDS else "変更箇所"
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+# ───────── entry point ─────────
+
+
+def render(report: model.Report, fmt: str, template: str | None = None) -> bytes:
+    """Return the report rendered as ``fmt``, or through the user's Jinja2 ``template`` file."""
+    if fmt not in FORMATS:
+        raise PiaError(f"unknown report format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    data = report_json(report)
+    if template is not None:
+        return _render_user(data, Path(template)).encode("utf-8")
+    if fmt == "json":
+        return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    if fmt == "csv":
+        return _csv(data)
+    if fmt == "xlsx":
+        return _xlsx(data)
+    return (_render_builtin(data, f"report.{fmt}.jinja").rstrip("\n") + "\n").encode("utf-8")
+
+
+# ───────── templates ─────────
+
+
+def templates_dir() -> Traversable:
+    """Return the built-in templates: package data when installed, else the repository's templates/."""
+    packaged = resources.files("piachange") / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def _builtin_source(name: str) -> tuple[str, str | None, Callable[[], bool]] | None:
+    node = templates_dir() / name
+    if not node.is_file():
+        return None
+    return node.read_text(encoding="utf-8"), None, lambda: True
+
+
+def _autoescape(name: str | None) -> bool:
+    """HTML autoescaping for ``*.html``/``*.htm``, also with a ``.j2``/``.jinja``/``.jinja2`` suffix."""
+    return bool(name) and re.search(r"\.html?(\.j2|\.jinja2?)?$", str(name), re.I) is not None
+
+
+def _environment(loader: jinja2.BaseLoader, sandboxed: bool = False) -> jinja2.Environment:
+    cls = jinja2.sandbox.SandboxedEnvironment if sandboxed else jinja2.Environment
+    env = cls(
+        loader=loader,
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md_cell
+    env.filters["short"] = lambda sha: str(sha)[:SHORT_SHA]
+    env.globals["diff"] = char_diff
+    return env
+
+
+def _context(data: dict[str, Any]) -> dict[str, Any]:
+    script = (templates_dir() / "report.js").read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    # The script is our own file; its hash lets the page's CSP refuse every other script.
+    return {"report": data, "script": Markup(script), "script_sha256": digest, "official": OFFICIAL}
+
+
+def _render_builtin(data: dict[str, Any], name: str) -> str:
+    env = _environment(jinja2.FunctionLoader(_builtin_source))
+    return env.get_template(name).render(_context(data))
+
+
+def _render_user(data: dict[str, Any], path: Path) -> str:
+    if not path.is_file():
+        raise PiaError(f"{path}: template not found")
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(path.parent)), jinja2.FunctionLoader(_builtin_source)])
+    env = _environment(loader, sandboxed=True)
+    try:
+        return env.get_template(path.name).render(_context(data))
+    except jinja2.TemplateSyntaxError as e:
+        raise PiaError(f"{e.filename or path}:{e.lineno}: {e.message}") from None
+    except UnicodeDecodeError:
+        raise PiaError(f"{path}: template is not UTF-8") from None
+    except (jinja2.TemplateError, jinja2.sandbox.SecurityError) as e:
+        raise PiaError(f"{path}{_template_line(e, path)}: {e}") from None
+
+
+def _template_line(exc: BaseException, path: Path) -> str:
+    """Return ``:N`` for the deepest traceback frame inside the template, else ``""``."""
+    line, tb = "", exc.__traceback__
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename).name == path.name:
+            line = f":{tb.tb_lineno}"
+        tb = tb.tb_next
+    return line
+
+
+_MD = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+    "\\": "\\\\", "|": "\\|", "*": "\\*", "_": "\\_", "`": "\\`", "[": "\\[", "]": "\\]", "~": "\\~",
+})  # fmt: skip
+
+
+def md_cell(value: Any) -> str:
+    """Return text safe in a Markdown table cell: HTML and Markdown syntax literal, newlines as <br>."""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").translate(_MD)
+    return text.replace("\n", "<br>")
+
+
+# ───────── character diff (html) ─────────
+
+_DIFF_LIMIT = 4_000_000  # len(a)*len(b) above which texts are first aligned sentence by sentence
+_SENTENCE = re.compile(r"[^。\n]*(?:[。\n]|$)")
+
+
+def char_diff(before: str, after: str) -> dict[str, list[dict[str, Any]]]:
+    """Return ``{"before": [...], "after": [...]}`` segments ``{"text", "changed"}`` marking what changed."""
+    ops = _cleanup(_opcodes(before, after))
+    out: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+    for op in ops:
+        if op[0] == "=":
+            _append(out["before"], op[1], False)
+            _append(out["after"], op[1], False)
+        else:
+            _append(out["before"], op[1], True)
+            _append(out["after"], op[2], True)
+    return out
+
+
+def _append(segs: list[dict[str, Any]], text: str, changed: bool) -> None:
+    if not text:
+        return
+    if segs and segs[-1]["changed"] == changed:
+        segs[-1]["text"] += text
+    else:
+        segs.append({"text": text, "changed": changed})
+
+
+def _opcodes(a: str, b: str) -> list[tuple[str, ...]]:
+    """Return ``("=", text)`` / ``("~", old, new)`` ops, adjacent changes merged."""
+    ops: list[tuple[str, ...]] = []
+    if len(a) * len(b) <= _DIFF_LIMIT:
+        # autojunk off: in Japanese prose frequent characters (の, を, 。) are real content.
+        sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+        for tag, i1, i2, j1, j2 in sm.get_opcodes():
+            _push(ops, ("=", a[i1:i2]) if tag == "equal" else ("~", a[i1:i2], b[j1:j2]))
+        return ops
+    sa, sb = _SENTENCE.findall(a), _SENTENCE.findall(b)
+    sm = difflib.SequenceMatcher(None, sa, sb, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        x, y = "".join(sa[i1:i2]), "".join(sb[j1:j2])
+        if tag == "equal":
+            _push(ops, ("=", x))
+        elif len(x) * len(y) <= _DIFF_LIMIT:
+            for op in _opcodes(x, y):
+                _push(ops, op)
+        else:
+            _push(ops, ("~", x, y))
+    return ops
+
+
+def _push(ops: list[tuple[str, ...]], op: tuple[str, ...]) -> None:
+    if ops and ops[-1][0] == op[0] == "~":
+        ops[-1] = ("~", ops[-1][1] + op[1], ops[-1][2] + op[2])
+    elif ops and ops[-1][0] == op[0] == "=":
+        ops[-1] = ("=", ops[-1][1] + op[1])
+    elif op[0] == "~" or op[1]:
+        ops.append(op)
+
+
+def _cleanup(ops: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Absorb short equalities between two changes (as diff-match-patch does) so edits read as phrases."""
+    changed = True
+    while changed:
+        changed = False
+        for i in range(1, len(ops) - 1):
+            left, eq, right = ops[i - 1], ops[i], ops[i + 1]
+            if eq[0] != "=" or left[0] != "~" or right[0] != "~":
+                continue
+            n = len(eq[1])
+            if n <= max(len(left[1]), len(left[2])) and n <= max(len(right[1]), len(right[2])):
+                ops[i - 1 : i + 2] = [("~", left[1] + eq[1] + right[1], left[2] + eq[1] + right[2])]
+                changed = True
+                break
+    return ops
+
+
+# ───────── csv and xlsx ─────────
+
+
+def _cells(row: dict[str, Any], columns: tuple[tuple[str, str], ...]) -> list[str]:
+    """Return a row's values as the table prints them (lists one per line, flags as ○/※)."""
+    out = []
+    for key, _ in columns:
+        v = row[key]
+        if key == "commits":
+            v = " ".join(s[:SHORT_SHA] for s in v)
+        elif key == "warnings":
+            v = "\n".join(v)
+        elif key == "override":
+            v = "○" if v else ""
+        elif key == "star":
+            v = "※" if v else ""
+        out.append(str(v))
+    return out
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """Return a CSV cell that spreadsheets cannot run as a formula: a leading ``'`` when it starts like one."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def _csv(data: dict[str, Any]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    columns = OFFICIAL + REVIEW
+    w.writerow([h for _, h in columns])
+    for row in data["rows"]:
+        w.writerow([neutralise(c) for c in _cells(row, columns)])
+    # The BOM makes Excel read UTF-8 instead of the locale's code page (Shift_JIS in Japan).
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+XLSX_WIDTHS = (16, 36, 60, 60, 10, 32, 16, 4, 18, 6, 30, 12, 14, 24, 30)
+XLSX_CELL_MAX = 32767
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xlsx(data: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    columns = OFFICIAL + REVIEW
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "変更箇所"
+    wb.properties.title = f"変更箇所 {data['since']}..{data['until']}"
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    head_fill = PatternFill("solid", fgColor="D9E1F2")
+    jizen_fill = PatternFill("solid", fgColor="FCE4D6")
+    for j, (_, header) in enumerate(columns, 1):
+        c = ws.cell(1, j, header)
+        c.font, c.fill, c.alignment, c.border = Font(bold=True), head_fill, wrap, border
+    for i, row in enumerate(data["rows"], 2):
+        for j, text in enumerate(_cells(row, columns), 1):
+            c = ws.cell(i, j)
+            c.alignment, c.border = wrap, border
+            if text:
+                c.value = _xlsx_text(text, row, columns[j - 1][1])
+                # openpyxl stores a str starting with "=" as a formula; force a plain string.
+                c.data_type = "s"
+                c.quotePrefix = text.startswith(_FORMULA_START)  # stays text when edited in Excel
+            if row["timing"] == JIZEN:
+                c.fill = jizen_fill
+                if columns[j - 1][0] == "timing":
+                    c.font = Font(bold=True, color="C00000")
+    for j, width in enumerate(XLSX_WIDTHS, 1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, len(data['rows']) + 1)}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if data["findings"]:
+        notes = wb.create_sheet("確認事項")
+        notes.append(["評価書", "ファイル", "重要度", "内容"])
+        for f in data["findings"]:
+            notes.append([_xlsx_text(f[k], None, "") for k in ("assessment", "file", "severity", "message")])
+            for c in notes[notes.max_row]:
+                c.data_type, c.alignment = "s", wrap
+        for letter, width in zip("ABCD", (16, 24, 10, 80)):
+            notes.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _xlsx_text(text: str, row: dict[str, Any] | None, header: str) -> str:
+    """Return text a worksheet can hold; control characters become their visible ␀-␟ pictures."""
+    if len(text) > XLSX_CELL_MAX:
+        where = f"{row['file']}: {row['item']}" if row else "a finding"
+        raise PiaError(f"{where}: {header} has {len(text)} characters, more than an Excel cell holds ({XLSX_CELL_MAX}); use --format csv or html")
+    return _ILLEGAL.sub(lambda m: chr(0x2400 + ord(m.group())), text)
