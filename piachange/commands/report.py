@@ -1,7 +1,59 @@
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
+
+from piachange.atomic import write_atomic
+from piachange.annex import append_rows
+from piachange.report import Options, build, parse_date_option
+
+FORMATS = ("md", "html", "csv", "xlsx", "json")
+
+
+def _progress_bar() -> object:
+    """Return a progress callback drawing on stderr, or None when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def draw(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if done >= total else ""
+        print(f"\r{'█' * filled}{'·' * (width - filled)} {done}/{total} commits", end=end, file=sys.stderr, flush=True)
+
+    return draw
 
 
 def register(app: typer.Typer) -> None:
-    """Not wired yet: this command arrives with its issue."""
+    @app.command()
+    def report(
+        paths: list[str] = typer.Argument(None, help="Assessment files or directories (default: assessments/)."),
+        since: str = typer.Option(..., "--since", help="Start: a revision, a tag or a date (2024-04-01, 令和6年4月1日)."),
+        until: str = typer.Option("HEAD", "--until", help="End revision."),
+        repo: str = typer.Option(".", "--repo", help="The git repository (default: the current one)."),
+        per_commit: bool = typer.Option(False, "--per-commit", help="One row per item per commit instead of the net change."),
+        date: str = typer.Option(None, "--date", help="変更日 of every row (2026-03-16 or 令和8年3月16日)."),
+        fmt: str = typer.Option("md", "--format", help=f"Output format: {', '.join(FORMATS)}."),
+        output: str = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+        template: str = typer.Option(None, "--template", help="A template file to render with instead of the bundled one."),
+        write: bool = typer.Option(False, "--write", help="Append the rows to each assessment's [[changes.rows]]."),
+    ) -> None:
+        """Print the 変更箇所 table of the changes between two points of history."""
+        from piachange.render import render  # imported late: the renderer loads its templates
+
+        if fmt not in FORMATS:
+            raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
+        opts = Options(since=since, until=until, repo=repo, paths=tuple(paths or ()), per_commit=per_commit,
+                       date=parse_date_option(date) if date else None)
+        built = build(opts, progress=_progress_bar())  # type: ignore[arg-type]
+        data = render(built.report, fmt, template=template)
+        written = append_rows(built.report, built.root) if write else []
+        if output:
+            write_atomic(output, data, root=os.path.dirname(os.path.abspath(output)))
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        for a in written:
+            print(f"{a.file}: {a.note or f'{a.added} row(s) appended, {a.present} already present'}", file=sys.stderr)

@@ -1,0 +1,110 @@
+"""Append report rows to each assessment's own 変更箇所 annex (``[[changes.rows]]``).
+
+The only place piachange writes assessments in the work tree. Rules:
+
+- append-only: existing rows are never rewritten or reordered; new rows go after them, in
+  date order;
+- a row already present is not written again. A row's identity is 項目 + 変更日 + 変更前 + 変更後
+  (``item``, ``date``, ``before``, ``after``): running ``report --write`` twice over the same
+  range writes once, while the same item changed again later (another date or text) is new;
+- the file is written canonically (``fmt.format_document``, comments kept) and atomically, and
+  only after every file of the report has been prepared, so a bad file leaves all untouched.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from piachange import model
+from piachange.atomic import write_atomic
+from piachange.document import load_bytes, load_path
+from piachange.errors import PiaError
+from piachange.fmt import format_document
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What happened to one assessment's annex."""
+
+    file: str
+    added: int = 0
+    present: int = 0  # rows of the report that the annex already had
+    note: str = ""  # why nothing could be written, e.g. the file was removed
+
+
+def row_table(row: model.Row) -> dict[str, Any]:
+    """Return a report row as a ``[[changes.rows]]`` table."""
+    ch = row.change
+    return {
+        "date": row.date,
+        "item": ch.item,
+        "before": ch.before_text,
+        "after": ch.after_text,
+        "timing": row.timing,
+        "reason": row.reason,
+        "rule": row.rule,
+        "paths": [".".join(ch.path)] if ch.path else [],
+        "commits": [c.sha for c in ch.commits],
+    }
+
+
+def row_identity(row: dict[str, Any]) -> tuple[str, str, str, str]:
+    """Return what makes two annex rows the same row: 項目, 変更日, 変更前, 変更後."""
+    date = row.get("date", "")
+    day = date.isoformat() if isinstance(date, dt.date) else str(date)
+    return (str(row.get("item", "")), day, str(row.get("before", "")), str(row.get("after", "")))
+
+
+def append_rows(report: model.Report, root: str) -> list[Appended]:
+    """Append the report's rows to the annexes under ``root``; return what each file got."""
+    by_file: dict[str, list[model.Row]] = {}
+    for row in report.rows:
+        by_file.setdefault(row.change.file, []).append(row)
+    results: list[Appended] = []
+    pending: list[tuple[str, str]] = []
+    for file, rows in by_file.items():
+        if all(r.change.kind == model.FILE_REMOVED for r in rows):
+            results.append(Appended(file, note="removed in this range: no annex to write"))
+            continue
+        path = os.path.join(root, file)
+        if not os.path.exists(path):
+            results.append(Appended(file, note="not in the work tree: not written"))
+            continue
+        text, added, present = _updated(path, [r for r in rows if r.change.kind != model.FILE_REMOVED])
+        results.append(Appended(file, added, present))
+        if added:
+            pending.append((path, text))
+    for path, text in pending:
+        write_atomic(path, text, root=root)
+    return results
+
+
+def _updated(path: str, rows: list[model.Row]) -> tuple[str, int, int]:
+    """Return (new text, rows added, rows already present) of one assessment."""
+    doc = load_path(path)
+    existing = list(doc.data.get("changes", {}).get("rows", []))
+    seen = {row_identity(r) for r in existing}
+    new: list[dict[str, Any]] = []
+    present = 0
+    for row in sorted(rows, key=lambda r: r.date):
+        table = row_table(row)
+        key = row_identity(table)
+        if key in seen:
+            present += 1
+            continue
+        seen.add(key)
+        new.append(table)
+    if not new:
+        return "", 0, present
+    data = copy.deepcopy(doc.data)
+    data.setdefault("changes", {})["rows"] = existing + new
+    text = format_document(dataclasses.replace(doc, data=data))
+    again = load_bytes(text.encode("utf-8"), path)  # the written file must pass check and fmt --check
+    if format_document(again) != text:
+        raise PiaError(f"{path}: the updated annex does not format stably; nothing written")
+    return text, len(new), present

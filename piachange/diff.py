@@ -1,0 +1,320 @@
+"""Semantic diff of two versions of one assessment; the only module that imports deepdiff.
+
+Documents are compared as completed data trees, never as text, so reformatting (``fmt``),
+comments and key order can never produce a change. The form decides the granularity:
+
+- one change per changed leaf item; a checkbox group, a 記録項目 list and one 別紙 table each
+  count as one item (a checkbox group prints only the options that changed);
+- a repeated-group instance (システム2, 委託事項3, 提供先1 …) that appears or disappears is
+  one change (instance_added / instance_removed); instances keep their identity by number,
+  so deleting システム2 of 4 changes システム2 only;
+- ``meta`` and the 変更箇所 annex itself (``changes``) are never compared;
+- order is significant in every list: 記録項目 items and 別紙 rows are printed in order, so
+  moving an item is a change (deepdiff runs with ``ignore_order=False``); tables have no
+  order (TOML key order never matters).
+
+deepdiff finds the changed paths inside each top-level section; a section is handed to it only
+when ``==`` says it differs, so unchanged sections cost one comparison.
+"""
+
+from __future__ import annotations
+
+import functools
+import pathlib
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from deepdiff import DeepDiff
+from deepdiff.operator import BaseOperator
+
+from piachange import model
+from piachange.document import Document
+from piachange.schema import Form, Node, pattern_of
+from piachange.values import Style, render
+
+SKIP = frozenset({"meta", "changes"})
+CREATED = "（新規作成）"
+LEAF, INSTANCE, CONTAINER = "leaf", "instance", "container"
+
+
+class _SkipEqual(BaseOperator):
+    """Stop deepdiff at equal tables and lists: an unchanged subtree costs one ``==``."""
+
+    def __init__(self) -> None:
+        super().__init__(types=[dict, list])
+
+    def give_up_diffing(self, level: Any, diff_instance: Any) -> bool:
+        return bool(level.t1 == level.t2)
+
+
+_OPERATORS = [_SkipEqual()]
+
+
+def identity(doc: Document) -> str:
+    """Return an assessment's identity across renames: its 評価書番号, else the file stem."""
+    return doc.number or pathlib.PurePosixPath(doc.file).stem
+
+
+def is_blank(value: Any) -> bool:
+    """Return whether a value prints as 記載なし."""
+    return value is None or value == "" or value == [] or value == {}
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    form: Form
+    assessment: str
+    file: str
+    old_file: str
+    style: Style
+
+
+def diff_documents(old: Document | None, new: Document | None, style: Style = Style()) -> list[model.Change]:
+    """Return the changes from ``old`` to ``new`` in form order (None: the file did not exist)."""
+    if old is None and new is None:
+        return []
+    if old is None or new is None:
+        return [_file_change(old, new, style)]
+    if old.form.kind != new.form.kind:
+        # a different form kind is a different assessment: the old one ends, a new one starts
+        return [_file_change(old, None, style), _file_change(None, new, style)]
+    ctx = _Ctx(new.form, identity(new), new.file, old.file if old.file != new.file else "", style)
+    changes = [_change(ctx, path, what, old.data, new.data) for path, what in changed_items(new.form, old.data, new.data)]
+    return [c for c in changes if c is not None]
+
+
+def changed_items(form: Form, old: dict, new: dict) -> list[tuple[tuple[str, ...], str]]:
+    """Return the (item path, leaf|instance|container) of every changed item, in form order."""
+    found: dict[tuple[str, ...], str] = {}
+    for key in [k for k in new if k not in SKIP] + [k for k in old if k not in SKIP and k not in new]:
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        tree = DeepDiff(a, b, view="tree", ignore_order=False, threshold_to_diff_deeper=0, custom_operators=_OPERATORS)
+        for levels in tree.values():
+            for level in levels:
+                path = (key, *(str(p) for p in level.path(output_format="list")))
+                item, what = _item_of(form, path)
+                if what == CONTAINER:
+                    for sub, w in _walk(form, _lookup(old, item), _lookup(new, item), item):
+                        found.setdefault(sub, w)
+                else:
+                    found.setdefault(item, what)
+    return sorted(found.items(), key=lambda kv: order_key(form, kv[0]))
+
+
+def _item_of(form: Form, path: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """Cut a changed path at its item: the first leaf node, or an instance added/removed as a whole."""
+    pat: list[str] = []
+    for i, seg in enumerate(path):
+        star, exact = ".".join([*pat, "*"]), ".".join([*pat, seg])
+        if seg.isdigit() and exact not in form.by_path and star in form.by_path:
+            pat.append("*")
+            if i == len(path) - 1:
+                return path, INSTANCE
+            continue
+        pat.append(seg)
+        node = form.by_path.get(exact)
+        if node is None:
+            return path[: i + 1], LEAF
+        if node.kind == "attachments":
+            return path[: i + 2], LEAF  # one 別紙 table is one item
+        if node.is_leaf:
+            return path[: i + 1], LEAF
+    return path, CONTAINER
+
+
+def _walk(form: Form, old: Any, new: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Yield the changed items below a container whose type or shape deepdiff reported as a whole."""
+    if old == new:
+        return
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        if pattern_of(form, path) in form.by_path and path[-1].isdigit():
+            yield path, INSTANCE
+        else:
+            yield path, LEAF
+        return
+    for key in [*new, *(k for k in old if k not in new)]:
+        sub, what = _item_of(form, (*path, key))
+        if what == LEAF and sub == (*path, key):
+            if old.get(key) != new.get(key):
+                yield sub, LEAF
+        elif what == INSTANCE and (key not in old or key not in new):
+            yield sub, INSTANCE
+        else:
+            yield from _walk(form, old.get(key), new.get(key), (*path, key))
+
+
+def _lookup(data: Any, path: tuple[str, ...]) -> Any:
+    for p in path:
+        if not isinstance(data, dict) or p not in data:
+            return None
+        data = data[p]
+    return data
+
+
+@functools.cache
+def _index(form: Form) -> dict[str, int]:
+    return {n.path: i for i, n in enumerate(form.nodes)}
+
+
+def order_key(form: Form, path: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:
+    """Return a sort key that puts items in the order the form prints them."""
+    idx = _index(form)
+    pat: list[str] = []
+    key: list[tuple[int, int, str]] = []
+    for seg in path:
+        star, exact = ".".join([*pat, "*"]), ".".join([*pat, seg])
+        if seg.isdigit() and exact not in form.by_path and star in form.by_path:
+            pat.append("*")
+            key.append((idx[star], int(seg), ""))
+        else:
+            pat.append(seg)
+            key.append((idx.get(exact, len(idx)), 0, seg))
+    return tuple(key)
+
+
+# ---------------------------------------------------------------- one change
+
+
+def _change(ctx: _Ctx, path: tuple[str, ...], what: str, old: dict, new: dict) -> model.Change | None:
+    before, after = _lookup(old, path), _lookup(new, path)
+    pattern = pattern_of(ctx.form, path)
+    if what == INSTANCE:
+        node = ctx.form.by_path[pattern]
+        if before is None:
+            kind, btext, atext = model.INSTANCE_ADDED, ctx.style.blank, instance_text(ctx.form, node, path, after, ctx.style)
+        else:
+            kind, btext, atext = model.INSTANCE_REMOVED, instance_text(ctx.form, node, path, before, ctx.style), ctx.style.removed
+        return _make(ctx, path, pattern, ctx.form.label_path(path), kind, before, after, btext, atext)
+    if path[0] == "attachments" and len(path) == 2:
+        return _attachment_change(ctx, path, before, after)
+    node = ctx.form.by_path.get(pattern)
+    if node is None or before == after:
+        return None
+    item = ctx.form.label_path(path)
+    if node.kind == "checks":
+        return _checks_change(ctx, node, path, item, before or {}, after or {})
+    if node.kind == "flag":
+        return _make(ctx, path, pattern, item, model.FLAG, before, after, _text(node, before, ctx.style), _text(node, after, ctx.style))
+    if is_blank(before):
+        kind, btext, atext = model.ADDED, ctx.style.blank, _text(node, after, ctx.style)
+    elif is_blank(after):
+        kind, btext, atext = model.REMOVED, _text(node, before, ctx.style), ctx.style.removed
+    else:
+        kind = {"choice": model.CHOICE, "count": model.COUNT}.get(node.kind, model.MODIFIED)
+        btext, atext = _text(node, before, ctx.style), _text(node, after, ctx.style)
+    return _make(ctx, path, pattern, item, kind, before, after, btext, atext)
+
+
+def _make(ctx: _Ctx, path: tuple[str, ...], pattern: str, item: str, kind: str, before: Any, after: Any,
+          btext: str, atext: str, options: tuple[str, ...] = ()) -> model.Change:
+    return model.Change(
+        assessment=ctx.assessment, file=ctx.file, form=ctx.form.kind, path=path, pattern=pattern, item=item,
+        kind=kind, star=ctx.form.star_of(pattern), before=before, after=after, before_text=btext,
+        after_text=atext, options=options, old_file=ctx.old_file,
+    )
+
+
+def _checks_change(ctx: _Ctx, node: Node, path: tuple[str, ...], item: str, before: dict, after: dict) -> model.Change:
+    """Return a checkbox-group change that prints only the options that changed."""
+    owner = {}
+    for o in node.options:
+        owner[o.key] = owner[f"{o.key}_count"] = owner[f"{o.key}_detail"] = o.key
+    options = tuple(dict.fromkeys(owner[k] for k in node.option_keys() if before.get(k) != after.get(k)))
+    ticked = any(after.get(o) is True and before.get(o) is not True for o in options)
+    unticked = any(before.get(o) is True and after.get(o) is not True for o in options)
+    kind = model.TICKED if ticked and not unticked else model.UNTICKED if unticked and not ticked else model.CHECKS
+    keys = list(options)
+    btext, atext = render(node, before, ctx.style, keys), render(node, after, ctx.style, keys)
+    return _make(ctx, path, pattern_of(ctx.form, path), item, kind, before, after, btext, atext, options)
+
+
+def _attachment_change(ctx: _Ctx, path: tuple[str, ...], before: Any, after: Any) -> model.Change | None:
+    if before == after:
+        return None
+    title = next((t.get("title", "") for t in (after, before) if isinstance(t, dict) and t.get("title")), "")
+    label = ctx.form.label_path(path[:1])
+    item = title or f"{label} {path[1]}".strip()
+    if before is None:
+        kind, btext, atext = model.ADDED, ctx.style.blank, attachment_text(after)
+    elif after is None:
+        kind, btext, atext = model.REMOVED, attachment_text(before), ctx.style.removed
+    else:
+        kind, btext, atext = model.MODIFIED, attachment_text(before), attachment_text(after)
+    return _make(ctx, path, "attachments", item, kind, before, after, btext, atext)
+
+
+def _file_change(old: Document | None, new: Document | None, style: Style) -> model.Change:
+    """Return the one change of a whole assessment that appeared or disappeared."""
+    doc = new or old
+    assert doc is not None
+    star = any(n.star for n in doc.form.nodes)
+    item = doc.title or doc.form.title
+    if new is not None:
+        kind, btext, atext = model.FILE_ADDED, style.blank, CREATED
+    else:
+        kind, btext, atext = model.FILE_REMOVED, item, style.removed
+    return model.Change(
+        assessment=identity(doc), file=doc.file, form=doc.form.kind, path=(), pattern="", item=item, kind=kind,
+        star=star, before=None, after=None, before_text=btext, after_text=atext,
+    )
+
+
+# ---------------------------------------------------------------- texts
+
+
+def _text(node: Node, value: Any, style: Style) -> str:
+    return render(node, value, style)
+
+
+def attachment_text(att: Any) -> str:
+    """Return a 別紙 table as lines: title, column names, one line per row (cells joined by ｜)."""
+    if not isinstance(att, dict):
+        return ""
+    lines = [att["title"]] if att.get("title") else []
+    for row in [att.get("columns") or [], *(att.get("rows") or [])]:
+        if row:
+            lines.append("｜".join(row))
+    if att.get("note"):
+        lines.append(att["note"])
+    return "\n".join(lines)
+
+
+def instance_text(form: Form, node: Node, path: tuple[str, ...], value: Any, style: Style) -> str:
+    """Return a whole repeated-group instance as printed: its non-blank items, one per line."""
+    head = form.label_path(path)
+    lines: list[str] = []
+    for leaf_path, leaf in _leaves(form, node.path, value, path):
+        v = _lookup(value, leaf_path[len(path):])
+        if leaf.kind == "checks":
+            keys = [o.key for o in leaf.options if isinstance(v, dict) and v.get(o.key) is True]
+            if not keys:
+                continue
+            text = render(leaf, v, style, keys)
+        elif leaf.kind == "flag":
+            if v is not True:
+                continue
+            text = render(leaf, v, style)
+        elif is_blank(v):
+            continue
+        else:
+            text = render(leaf, v, style)
+        label = form.label_path(leaf_path)
+        label = label[len(head):].strip() if label.startswith(head) else label
+        lines.append(f"{label}: {text}" if label else text)
+    return "\n".join(lines) or style.blank
+
+
+def _leaves(form: Form, pattern: str, value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Node]]:
+    for child in form.children.get(pattern, ()):
+        if not isinstance(value, dict):
+            return
+        if child.key == "*":
+            for k in sorted((k for k in value if k.isdigit()), key=int):
+                yield from _leaves(form, child.path, value[k], (*path, k))
+        elif child.key in value:
+            if child.is_leaf:
+                yield (*path, child.key), child
+            else:
+                yield from _leaves(form, child.path, value[child.key], (*path, child.key))

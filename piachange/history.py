@@ -1,0 +1,254 @@
+"""Reading assessment versions from git history; the only module that imports GitPython.
+
+Nothing here touches the work tree or the index: commits, trees and blobs are read from the
+object database through one persistent ``git cat-file --batch`` process (GitPython's
+``GitCmdObjectDB``), and each blob is parsed once (documents are cached by blob id).
+
+``--since`` accepts a revision (sha, branch, tag, ``HEAD~3``) or a date (``2024-04-01`` or
+``令和6年4月1日``). A revision wins when both readings are possible. A date selects the newest
+commit on the first-parent line of ``--until`` whose committer date is at or before the
+start (00:00) of that day in the configured time zone (Asia/Tokyo): the state of the main
+line as it stood when that day began. A date before the first commit means "from the empty
+tree": everything in ``--until`` is new.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import os
+import re
+from typing import Iterable
+
+import git
+from git.util import hex_to_bin
+
+from piachange.document import Document, load_bytes
+from piachange.errors import DocumentError, PiaError
+from piachange.model import Commit
+from piachange.wareki import WarekiError, parse_date
+
+DEFAULT_SCOPE = "assessments"
+_TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+def parse_trailers(message: str) -> tuple[tuple[str, str], ...]:
+    """Return the ``Key: value`` trailers of a commit message's last paragraph, in order.
+
+    As git does, the trailer block is the last paragraph (never the subject), every line of it
+    must be a trailer or an indented continuation of the previous one.
+    """
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", message.strip()) if p.strip()]
+    if len(paragraphs) < 2:
+        return ()
+    out: list[list[str]] = []
+    for line in paragraphs[-1].splitlines():
+        if line[:1] in (" ", "\t") and out:
+            out[-1][1] += " " + line.strip()
+            continue
+        m = _TRAILER.match(line)
+        if not m:
+            return ()
+        out.append([m.group(1), m.group(2).strip()])
+    return tuple((k, v) for k, v in out)
+
+
+def trailer(commit: Commit, key: str) -> str:
+    """Return the last value of trailer ``key`` (case-insensitive), or ''."""
+    values = [v for k, v in commit.trailers if k.lower() == key.lower()]
+    return values[-1] if values else ""
+
+
+def _decode(raw: bytes, encoding: str) -> str:
+    """Decode commit text in its declared encoding; bad bytes or names never raise."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "utf-8"
+    return raw.decode(encoding, "replace")
+
+
+def _actor(line: bytes, encoding: str) -> tuple[str, dt.datetime]:
+    """Return (name, aware datetime) of an ``author``/``committer`` header value."""
+    m = re.match(rb"^(.*?) <[^>]*> (-?\d+) ([+-])(\d\d)(\d\d)$", line)
+    if not m:
+        return _decode(line, encoding), dt.datetime.fromtimestamp(0, dt.timezone.utc)
+    offset = dt.timedelta(hours=int(m.group(4)), minutes=int(m.group(5)))
+    tz = dt.timezone(-offset if m.group(3) == b"-" else offset)
+    return _decode(m.group(1), encoding), dt.datetime.fromtimestamp(int(m.group(2)), tz)
+
+
+class History:
+    """One repository opened read-only: revisions, commits, trees and parsed documents."""
+
+    def __init__(self, directory: str) -> None:
+        try:
+            self.repo = git.Repo(directory, search_parent_directories=True, odbt=git.GitCmdObjectDB)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise PiaError(f"{directory}: not a git repository") from None
+        self.root = os.path.realpath(self.repo.working_tree_dir or self.repo.git_dir)
+        self._commits: dict[str, tuple[Commit, str]] = {}
+        self._listings: dict[tuple[bytes, str], dict[str, str]] = {}
+        self._docs: dict[tuple[str, str], Document | DocumentError] = {}
+
+    def close(self) -> None:
+        """Stop the persistent git processes."""
+        self.repo.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ revisions
+
+    @property
+    def shallow(self) -> bool:
+        return os.path.exists(os.path.join(self.repo.common_dir, "shallow"))
+
+    def _missing(self, what: str) -> PiaError:
+        hint = "; this is a shallow clone: fetch the history with `git fetch --unshallow`" if self.shallow else ""
+        return PiaError(f"{what}{hint}")
+
+    def resolve(self, rev: str) -> Commit:
+        """Return the commit a revision names; raise PiaError when there is none."""
+        try:
+            sha = self.repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+        except git.GitCommandError:
+            raise self._missing(f"unknown revision '{rev}' in {self.root}") from None
+        return self.commit(sha.strip())
+
+    def resolve_since(self, text: str, until: Commit, tz: dt.tzinfo) -> Commit | None:
+        """Return the commit ``--since`` names (revision or date); None means the empty tree."""
+        try:
+            return self.resolve(text)
+        except PiaError as not_rev:
+            try:
+                day = parse_date(text)
+            except WarekiError:
+                raise not_rev from None
+        start = dt.datetime.combine(day, dt.time(), tz)
+        out = self.repo.git.rev_list("-1", "--first-parent", f"--before={int(start.timestamp())}", until.sha)
+        if out.strip():
+            return self.commit(out.strip())
+        if self.shallow:
+            raise self._missing(f"no commit at or before {day.isoformat()} in the available history")
+        return None
+
+    def commit(self, sha: str) -> Commit:
+        """Return a commit read from the object database (message decoded without ever failing)."""
+        if sha not in self._commits:
+            self._commits[sha] = self._read_commit(sha)
+        return self._commits[sha][0]
+
+    def _read_commit(self, sha: str) -> tuple[Commit, str]:
+        try:
+            raw = self.repo.odb.stream(hex_to_bin(sha)).read()
+        except (ValueError, git.GitCommandError):
+            raise self._missing(f"commit {sha[:9]} is not in the repository") from None
+        head, _, body = raw.partition(b"\n\n")
+        fields: list[list[bytes]] = []
+        for line in head.split(b"\n"):
+            if line.startswith(b" ") and fields:
+                fields[-1][1] += b"\n" + line[1:]
+            else:
+                k, _, v = line.partition(b" ")
+                fields.append([k, v])
+        encoding = next((v.decode("ascii", "replace") for k, v in fields if k == b"encoding"), "utf-8")
+        tree = next(v.decode("ascii") for k, v in fields if k == b"tree")
+        parents = tuple(v.decode("ascii") for k, v in fields if k == b"parent")
+        author, _ = _actor(next((v for k, v in fields if k == b"author"), b""), encoding)
+        _, date = _actor(next((v for k, v in fields if k == b"committer"), b""), encoding)
+        message = _decode(body, encoding)
+        return Commit(sha, author, date, message, parse_trailers(message), parents), tree
+
+    def commits(self, since: Commit | None, until: Commit) -> list[Commit]:
+        """Return the commits reachable from ``until`` but not from ``since``, oldest first."""
+        args = ["--topo-order", "--reverse", until.sha]
+        if since is not None:
+            args.append(f"^{since.sha}")
+        out = self.repo.git.rev_list(*args)
+        return [self.commit(s) for s in out.split()]
+
+    def parent(self, commit: Commit) -> Commit | None:
+        """Return the first parent (merges are compared with it), None for a root commit."""
+        if not commit.parents:
+            return None
+        if self.shallow and not self._exists(commit.parents[0]):
+            raise self._missing(f"the parent of commit {commit.sha[:9]} is not in the repository")
+        return self.commit(commit.parents[0])
+
+    def _exists(self, sha: str) -> bool:
+        try:
+            self.repo.odb.info(hex_to_bin(sha))
+        except (ValueError, git.GitCommandError):
+            return False
+        return True
+
+    # ------------------------------------------------------------ paths and trees
+
+    def scope(self, paths: Iterable[str], cwd: str) -> tuple[str, ...]:
+        """Return repository-relative paths for PATH arguments (default: assessments/).
+
+        A relative PATH is taken from the current directory when that lies inside the
+        repository, else from the repository root (``--repo DIR`` run from elsewhere).
+        """
+        out: list[str] = []
+        base = os.path.realpath(cwd)
+        if os.path.commonpath([base, self.root]) != self.root:
+            base = self.root
+        for p in list(paths) or [DEFAULT_SCOPE]:
+            full = os.path.realpath(os.path.join(base, p))
+            if os.path.commonpath([full, self.root]) != self.root:
+                raise PiaError(f"{p}: outside the repository {self.root}")
+            rel = os.path.relpath(full, self.root).replace(os.sep, "/")
+            out.append("" if rel == "." else rel)
+        return tuple(out)
+
+    def files(self, commit: Commit | None, scope: tuple[str, ...]) -> dict[str, str]:
+        """Return {path: blob sha} of the .toml files under ``scope`` at ``commit`` (None: empty tree)."""
+        if commit is None:
+            return {}
+        self.commit(commit.sha)
+        root = git.Tree(self.repo, hex_to_bin(self._commits[commit.sha][1]), 0o040000, "")
+        out: dict[str, str] = {}
+        for p in scope:
+            try:
+                obj = root / p if p else root
+            except KeyError:
+                continue
+            if obj.type == "blob" and p.endswith(".toml") and obj.mode & 0o170000 == 0o100000:
+                out[p] = obj.hexsha
+            elif obj.type == "tree":
+                out.update(self._listing(obj, p))
+        return dict(sorted(out.items()))
+
+    def _listing(self, tree: git.Tree, prefix: str) -> dict[str, str]:
+        """Return the .toml blobs below a tree; an unchanged subtree is read once (cached by id)."""
+        key = (tree.binsha, prefix)
+        if key not in self._listings:
+            out: dict[str, str] = {}
+            for item in tree:
+                name = f"{prefix}/{item.name}" if prefix else item.name
+                if item.type == "tree" and not item.name.startswith("."):
+                    out.update(self._listing(item, name))
+                elif item.type == "blob" and item.name.endswith(".toml") and item.mode & 0o170000 == 0o100000:
+                    out[name] = item.hexsha
+            self._listings[key] = out
+        return self._listings[key]
+
+    def document(self, path: str, blob: str, commit: str) -> Document:
+        """Return the parsed document of a blob; raise DocumentError (cached: each blob is parsed once)."""
+        key = (blob, path)
+        if key not in self._docs:
+            raw = self.repo.odb.stream(hex_to_bin(blob)).read()
+            try:
+                self._docs[key] = load_bytes(raw, path, commit)
+            except DocumentError as e:
+                self._docs[key] = e
+        found = self._docs[key]
+        if isinstance(found, DocumentError):
+            raise found
+        return found
