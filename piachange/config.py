@@ -8,16 +8,23 @@ key is checked.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
 from piachange.errors import PiaError
+from piachange.rules import RuleSet, build_ruleset
 from piachange.values import Style
 
 REPORT_KEYS = {"blank", "removed", "timezone"}
-TOP_KEYS = {"report", "rules", "causes", "overrides", "settings"}
+TOP_KEYS = {"report", "rules", "causes", "overrides", "settings", "templates"}
+
+
+@functools.cache
+def _default_ruleset() -> RuleSet:
+    return build_ruleset({}, "rules/default.toml")
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,7 @@ class Config:
     timezone: str = "Asia/Tokyo"
     source: str = ""  # the file it came from, for messages
     raw: dict[str, Any] = field(default_factory=dict)  # the sections other modules interpret (rules, causes …)
+    ruleset: RuleSet = field(default_factory=_default_ruleset)  # significance rules, causes, overrides, settings
 
 
 def _unknown(keys: set[str], allowed: set[str], where: str, source: str) -> None:
@@ -70,4 +78,5 @@ def parse_config(section: dict[str, Any], source: str) -> Config:
     report = section.get("report", {})
     _unknown(set(report), REPORT_KEYS, "report.", source)
     style = Style(blank=report.get("blank", Style.blank), removed=report.get("removed", Style.removed))
-    return Config(style=style, timezone=report.get("timezone", "Asia/Tokyo"), source=source, raw=section)
+    ruleset = build_ruleset({k: v for k, v in section.items() if k != "report"}, source)
+    return Config(style=style, timezone=report.get("timezone", "Asia/Tokyo"), source=source, raw=section, ruleset=ruleset)

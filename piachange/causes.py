@@ -1,0 +1,332 @@
+"""Causes and overrides: what a commit (PIA-Cause, PIA-Timing, PIA-Reason) or the configuration says about items.
+
+Trailer syntax (docs/rules.md)::
+
+    PIA-Cause: 法令改正 (Ⅰ-5②, files.*.acquisition.*)
+    PIA-Timing: 事後 (Ⅱ-6①保管場所)
+    PIA-Reason: 保管場所の表記を統一しただけで、保管場所は変わらない
+
+The part in parentheses (optional; ``(`` or ``（``) scopes the statement to some items: entries
+separated by ``,`` / ``，`` / ``;``, each a key-path glob (``files.*.acquisition``) or an item
+name as ``piachange show`` accepts it (``Ⅱ-3①入手元``, a full label). Without a scope the
+statement covers every item the commit changed that no scoped statement of the same kind covers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from piachange import model
+from piachange.document import complete
+from piachange.errors import PiaError
+from piachange.predicates import glob_matches, is_glob
+from piachange.resolve import resolve
+from piachange.schema import FORM_KINDS, load_form
+
+TIMINGS = ("事前", "事後")
+CAUSE_TIMINGS = ("事前", "事後", "revision")
+CAUSE_KEYS = {"id", "label", "aliases", "timing", "template", "reason", "note"}
+OVERRIDE_KEYS = {"commit", "item", "file", "timing", "cause", "reason"}
+TRAILERS = ("PIA-Cause", "PIA-Timing", "PIA-Reason")
+_STATEMENT = re.compile(r"^(?P<name>[^(（]*?)\s*(?:[(（](?P<scope>.*)[)）])?\s*$", re.DOTALL)
+_SCOPE_SPLIT = re.compile(r"[,，;；]")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def norm_name(name: str) -> str:
+    """Fold width and case of a cause or timing name (never applied to document text)."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One entry of the cause vocabulary: how a stated cause files its rows."""
+
+    id: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    timing: str = "事前"  # 事前 | 事後 | revision (the timing of the submission)
+    template: str = ""  # a [templates] id
+    reason: str | None = None  # literal 説明 text instead of a template
+    note: str = ""
+    origin: str = "default"
+
+    def names(self) -> tuple[str, ...]:
+        return (self.id, self.label, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A cause or a forced timing stated for some items of one commit."""
+
+    commit: str  # sha, or a sha prefix for recorded overrides
+    origin: str  # where it was said, for messages and explain
+    cause: Cause | None = None
+    timing: str = ""  # set for overrides
+    reason: str = ""
+    scope: tuple[str, ...] = ()
+    file: str = ""  # recorded overrides: limit to one assessment (path or 評価書番号)
+
+    @property
+    def is_override(self) -> bool:
+        return bool(self.timing)
+
+    def describe(self) -> str:
+        what = f"PIA-Timing {self.timing}" if self.is_override else f"cause {self.cause.label if self.cause else '?'}"
+        scope = f" ({', '.join(self.scope)})" if self.scope else ""
+        return f"{what}{scope} — {self.origin}"
+
+
+def parse_causes(entries: Any, source: str, where: str, templates: set[str]) -> list[Cause]:
+    """Validate a list of cause tables and return the causes."""
+    if not isinstance(entries, list):
+        raise PiaError(f"{source}: '{where}' must be an array of tables ([[{where}]])")
+    out: list[Cause] = []
+    for i, raw in enumerate(entries):
+        at = f"{where}[{i + 1}]"
+        if not isinstance(raw, dict):
+            raise PiaError(f"{source}: '{at}' must be a table")
+        unknown_keys(raw, CAUSE_KEYS, at, source)
+        cid = _text(raw, "id", at, source, required=True)
+        if not _ID.match(cid):
+            raise PiaError(f"{source}: '{at}.id' {cid!r} must be lower-case letters, digits and '-'")
+        timing = _text(raw, "timing", at, source, required=True)
+        if timing not in CAUSE_TIMINGS:
+            raise PiaError(f"{source}: '{at}.timing' must be one of {', '.join(CAUSE_TIMINGS)}, not {timing!r}")
+        template = _text(raw, "template", at, source)
+        if template and template not in templates:
+            raise PiaError(f"{source}: '{at}.template' {template!r} is not a template{_hint(template, templates)}")
+        aliases = raw.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise PiaError(f"{source}: '{at}.aliases' must be a list of names")
+        reason = raw.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise PiaError(f"{source}: '{at}.reason' must be text")
+        out.append(Cause(cid, _text(raw, "label", at, source, required=True), tuple(aliases), timing, template, reason,
+                         _text(raw, "note", at, source), source))
+    return out
+
+
+def merge_causes(defaults: list[Cause], extra: list[Cause], source: str) -> tuple[Cause, ...]:
+    """Return the vocabulary: an organisation's cause replaces the default of the same id, others are added."""
+    merged = {c.id: c for c in defaults}
+    for c in extra:
+        merged[c.id] = c
+    seen: dict[str, str] = {}
+    for c in merged.values():
+        for name in c.names():
+            key = norm_name(name)
+            if key in seen and seen[key] != c.id:
+                raise PiaError(f"{source}: cause name {name!r} is used by both '{seen[key]}' and '{c.id}'")
+            seen[key] = c.id
+    return tuple(merged.values())
+
+
+def find_cause(causes: Iterable[Cause], name: str) -> Cause | None:
+    """Return the cause ``name`` names (id, label or alias; case and width do not matter)."""
+    key = norm_name(name)
+    return next((c for c in causes if key in {norm_name(n) for n in c.names()}), None)
+
+
+def known_causes(causes: Iterable[Cause]) -> str:
+    return ", ".join(c.label for c in causes)
+
+
+def parse_overrides(entries: Any, source: str, causes: tuple[Cause, ...]) -> tuple[Statement, ...]:
+    """Validate recorded overrides (``[[overrides]]``: commit, item, file, timing + reason or cause)."""
+    if not isinstance(entries, list):
+        raise PiaError(f"{source}: 'overrides' must be an array of tables ([[overrides]])")
+    out: list[Statement] = []
+    for i, raw in enumerate(entries):
+        at = f"overrides[{i + 1}]"
+        if not isinstance(raw, dict):
+            raise PiaError(f"{source}: '{at}' must be a table")
+        unknown_keys(raw, OVERRIDE_KEYS, at, source)
+        sha = _text(raw, "commit", at, source, required=True).lower()
+        if not re.fullmatch(r"[0-9a-f]{7,40}", sha):
+            raise PiaError(f"{source}: '{at}.commit' must be a commit hash of at least 7 hex digits, not {sha!r}")
+        item = raw.get("item", [])
+        scope = [item] if isinstance(item, str) else item
+        if not isinstance(scope, list) or not all(isinstance(s, str) and s.strip() for s in scope):
+            raise PiaError(f"{source}: '{at}.item' must be an item name, a key glob or a list of them")
+        timing, cause_name = _text(raw, "timing", at, source), _text(raw, "cause", at, source)
+        reason = _text(raw, "reason", at, source)
+        if bool(timing) == bool(cause_name):
+            raise PiaError(f"{source}: '{at}' needs either 'timing' (with 'reason') or 'cause'")
+        cause = None
+        if timing:
+            timing = unicodedata.normalize("NFKC", timing).strip()
+            if timing not in TIMINGS:
+                raise PiaError(f"{source}: '{at}.timing' must be 事前 or 事後, not {timing!r}")
+            if not reason.strip():
+                raise PiaError(f"{source}: '{at}' forces timing {timing} without a 'reason': say why")
+        else:
+            cause = find_cause(causes, cause_name)
+            if cause is None:
+                raise PiaError(f"{source}: '{at}.cause' {cause_name!r} is not a known cause (known: {known_causes(causes)})")
+        out.append(Statement(sha, f"{source} {at}", cause, timing, reason, tuple(s.strip() for s in scope),
+                             _text(raw, "file", at, source)))
+    return tuple(out)
+
+
+def commit_statements(commit: model.Commit, causes: tuple[Cause, ...]) -> tuple[Statement, ...]:
+    """Return what a commit's PIA-* trailers state; raise PiaError naming the commit for a bad one."""
+    return _commit_statements(commit.sha, commit.message.splitlines()[0] if commit.message else "", commit.trailers, causes)
+
+
+@functools.lru_cache(maxsize=4096)
+def _commit_statements(sha: str, subject: str, trailers: tuple[tuple[str, str], ...],
+                       causes: tuple[Cause, ...]) -> tuple[Statement, ...]:
+    who = f"commit {sha[:9]} ({subject})" if subject else f"commit {sha[:9]}"
+    out: list[Statement] = []
+    timings: list[tuple[str, tuple[str, ...]]] = []
+    reasons: list[str] = []
+    for key, value in trailers:
+        canon = next((t for t in TRAILERS if t.lower() == key.strip().lower()), None)
+        if canon is None:
+            if key.strip().lower().startswith("pia-"):
+                raise PiaError(f"{who}: unknown trailer '{key}'{_hint(key, TRAILERS)}")
+            continue
+        if canon == "PIA-Reason":
+            if not value.strip():
+                raise PiaError(f"{who}: empty PIA-Reason")
+            reasons.append(value.strip())
+            continue
+        name, scope = split_statement(value, who, canon)
+        if canon == "PIA-Cause":
+            cause = find_cause(causes, name)
+            if cause is None:
+                close = difflib.get_close_matches(norm_name(name), [norm_name(n) for c in causes for n in c.names()], n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise PiaError(f"{who}: unknown cause {name!r} in PIA-Cause{hint}; known causes: {known_causes(causes)}")
+            out.append(Statement(sha, f"PIA-Cause of {who}", cause, scope=scope))
+        else:
+            timing = unicodedata.normalize("NFKC", name).strip()
+            if timing not in TIMINGS:
+                raise PiaError(f"{who}: PIA-Timing must be 事前 or 事後, not {name!r}")
+            timings.append((timing, scope))
+    if timings and not reasons:
+        raise PiaError(f"{who}: PIA-Timing needs a PIA-Reason trailer that says why")
+    if timings and len(reasons) not in (1, len(timings)):
+        raise PiaError(f"{who}: {len(timings)} PIA-Timing trailers but {len(reasons)} PIA-Reason trailers: give one reason, or one per PIA-Timing")
+    for i, (timing, scope) in enumerate(timings):
+        out.append(Statement(sha, f"PIA-Timing of {who}", None, timing, reasons[i if len(reasons) > 1 else 0], scope))
+    if reasons and not timings:
+        out = [Statement(s.commit, s.origin, s.cause, s.timing, reasons[0], s.scope) for s in out]
+    return tuple(out)
+
+
+def split_statement(value: str, who: str, key: str) -> tuple[str, tuple[str, ...]]:
+    """Split ``法令改正 (Ⅰ-5②, files.*.acquisition.*)`` into the name and the scope entries."""
+    m = _STATEMENT.match(value.strip())
+    if not m or not m.group("name").strip():
+        raise PiaError(f"{who}: {key} {value!r}: expected a name, optionally followed by (item, item, …)")
+    scope: tuple[str, ...] = ()
+    if m.group("scope") is not None:
+        scope = tuple(s.strip() for s in _SCOPE_SPLIT.split(m.group("scope")) if s.strip())
+        if not scope:
+            raise PiaError(f"{who}: {key} {value!r}: empty item list in parentheses")
+    return m.group("name").strip(), scope
+
+
+class ScopeIndex:
+    """Resolves scope entries against the items a commit changed, once per commit and form."""
+
+    def __init__(self, changes: list[model.Change]) -> None:
+        self.paths: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+        for ch in changes:
+            for c in ch.commits:
+                self.paths.setdefault((c.sha, ch.form), set()).add(ch.path)
+        self.cache: dict[tuple[str, str, str], tuple[str, ...] | None] = {}
+
+    def covers(self, st: Statement, change: model.Change, sha: str) -> bool:
+        """Return True when the statement's scope names the change's item (or an ancestor of it)."""
+        for entry in st.scope:
+            if is_glob(entry):
+                if glob_matches(entry, change.path):
+                    return True
+                continue
+            target = self._resolve(entry, change.form, sha, st)
+            if target is not None and change.path[: len(target)] == target:
+                return True
+        return False
+
+    def check(self, st: Statement, sha: str) -> None:
+        """Raise PiaError when an item name in the scope names nothing in any form the commit changed."""
+        forms = sorted({f for (s, f) in self.paths if s == sha}) or list(FORM_KINDS)
+        for entry in st.scope:
+            if is_glob(entry):
+                if not any(glob_names_node(entry, f) for f in forms):
+                    raise PiaError(f"{st.origin}: scope entry {entry!r} names no item of a {'/'.join(forms)} form")
+                continue
+            errors = []
+            for f in forms:
+                try:
+                    self._resolve(entry, f, sha, st, strict=True)
+                    break
+                except PiaError as e:
+                    errors.append(str(e))
+            else:
+                raise PiaError(f"{st.origin}: scope entry {entry!r}: {errors[0]}")
+
+    def _resolve(self, entry: str, form_kind: str, sha: str, st: Statement, strict: bool = False) -> tuple[str, ...] | None:
+        key = (entry, form_kind, sha)
+        if key in self.cache and not strict:
+            return self.cache[key]
+        form = load_form(form_kind)
+        data = complete(form, {}, instances=True)
+        for p in self.paths.get((sha, form_kind), ()):
+            _plant(data, p)
+        try:
+            found: tuple[str, ...] | None = resolve(form, data, entry).path
+        except PiaError as e:
+            if strict or "names" in str(e):
+                raise PiaError(f"{st.origin}: scope entry {entry!r}: {e}") from None
+            found = None
+        self.cache[key] = found
+        return found
+
+
+def _plant(data: dict, path: tuple[str, ...]) -> None:
+    """Make sure ``path`` exists in ``data`` so that instances such as システム4 can be named."""
+    node = data
+    for seg in path[:-1]:
+        nxt = node.get(seg)
+        if not isinstance(nxt, dict):
+            nxt = node[seg] = {}
+        node = nxt
+    if path and path[-1] not in node:
+        node[path[-1]] = {}
+
+
+@functools.cache
+def glob_names_node(glob: str, form_kind: str) -> bool:
+    """Return True when a key glob names at least one item of the form (digits stand for instances)."""
+    form = load_form(form_kind)
+    probe = ".".join("*" if seg.isdigit() else seg for seg in glob.split("."))
+    return any(glob_matches(probe, n.path) or glob_matches(glob, n.path.replace("*", "1")) for n in form.nodes) or glob in ("*", "**")
+
+
+def unknown_keys(table: dict, allowed: set[str], where: str, source: str) -> None:
+    """Raise PiaError for the first key of ``table`` not in ``allowed``, with a did-you-mean."""
+    for k in sorted(set(table) - allowed):
+        raise PiaError(f"{source}: unknown key '{where}.{k}'{_hint(k, allowed)}" if where else f"{source}: unknown key '{k}'{_hint(k, allowed)}")
+
+
+def _hint(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _text(raw: dict, key: str, at: str, source: str, required: bool = False) -> str:
+    v = raw.get(key, "")
+    if not isinstance(v, str):
+        raise PiaError(f"{source}: '{at}.{key}' must be text")
+    if required and not v.strip():
+        raise PiaError(f"{source}: '{at}' needs '{key}'")
+    return v

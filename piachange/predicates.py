@@ -1,0 +1,111 @@
+"""Text and path tests the significance rules use: law-reference masking, digits, edit size, globs."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+_N = "[0-9０-９一二三四五六七八九十百千〇]+"
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff々〆ヶ"
+_KATA = "\u30a0-\u30ffー・"
+# Hiragana runs allowed inside a law name (「…における…に関する法律」); nothing verb-like, so
+# 「紙媒体で入手する方法」 never becomes a law name.
+_CONNECTORS = "の|に関する|における|に係る|に基づく|による|のための|するための|を識別するための|を|な"
+_SUFFIXES = "法律|施行令|施行規則|法|条例|規則|指針|要綱|規程|省令|政令|府令|告示"
+# Words that end like a law name but are not one (「入手方法」 is not a law).
+_NOT_LAW = (
+    "方法", "手法", "違法", "不法", "合法", "適法", "用法", "寸法", "療法", "技法", "文法", "製法", "工法",
+    "作法", "論法", "算法", "便法", "話法", "語法", "書法", "兵法", "立法", "司法", "不規則", "変則",
+)
+_ARTICLE = rf"第{_N}(?:条|項|号)(?:の{_N})*(?:第?{_N}(?:条|項|号)(?:の{_N})*)*"
+_BEPPYO = rf"別表(?:第?{_N})?(?:の{_N})*(?:の項)?"
+_NAME = rf"(?:[{_HAN}{_KATA}]+(?:{_CONNECTORS}))*[{_HAN}{_KATA}]*?(?:{_SUFFIXES})(?=第|別表|施行|[^{_HAN}{_KATA}]|$)"
+_LAW_RE = re.compile(rf"(?P<article>{_ARTICLE})|(?P<beppyo>{_BEPPYO})|(?P<name>{_NAME})")
+_DIGITS_RE = re.compile(r"[0-9０-９]+(?:[,.，．][0-9０-９]+)*")
+LAW_ABBREVIATIONS = ("番号法", "番号利用法")
+
+
+def mask_law(text: str) -> str:
+    """Return ``text`` with law references (articles, 別表 entries, law names) replaced by placeholders."""
+    return _LAW_RE.sub(_law_placeholder, text)
+
+
+def _law_placeholder(m: re.Match[str]) -> str:
+    if m.group("article"):
+        return "〔条項〕"
+    if m.group("beppyo"):
+        return "〔別表〕"
+    name = m.group("name")
+    if name not in LAW_ABBREVIATIONS and any(name.endswith(w) for w in _NOT_LAW):
+        return name
+    return "〔法令名〕"
+
+
+def law_references(text: str) -> list[str]:
+    """Return the law references found in ``text``, in order."""
+    return [m.group(0) for m in _LAW_RE.finditer(text) if _law_placeholder(m) != m.group(0)]
+
+
+def only_law_differs(before: str, after: str) -> bool:
+    """Return True when the texts differ and are equal once law references are masked (rules.md §4.1)."""
+    return before != after and mask_law(before) == mask_law(after)
+
+
+def only_digits_differ(before: str, after: str) -> bool:
+    """Return True when the texts differ and are equal once runs of digits are masked."""
+    return before != after and _DIGITS_RE.sub("#", before) == _DIGITS_RE.sub("#", after)
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Return the character edit distance of ``a`` and ``b``, or ``limit + 1`` once it exceeds ``limit``."""
+    i = 0
+    while i < len(a) and i < len(b) and a[i] == b[i]:
+        i += 1
+    a, b = a[i:], b[i:]
+    j = 0
+    while j < len(a) and j < len(b) and a[-1 - j] == b[-1 - j]:
+        j += 1
+    a, b = a[: len(a) - j], b[: len(b) - j]
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    if len(a) * len(b) > 4_000_000:  # long rewrites are never typo fixes
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for x, ca in enumerate(a, 1):
+        cur = [x] + [0] * len(b)
+        for y, cb in enumerate(b, 1):
+            cur[y] = min(prev[y] + 1, cur[y - 1] + 1, prev[y - 1] + (ca != cb))
+        if min(cur) > limit:
+            return limit + 1
+        prev = cur
+    return min(prev[-1], limit + 1)
+
+
+def is_glob(entry: str) -> bool:
+    """Return True when a scope or rule entry is a key-path glob rather than an official name."""
+    return entry.isascii() and " " not in entry and bool(re.fullmatch(r"[A-Za-z0-9_*.]+", entry))
+
+
+def glob_matches(glob: str, path: tuple[str, ...] | str) -> bool:
+    """Return True when ``glob`` names ``path`` or one of its ancestors (``*`` = one key, ``**`` = any)."""
+    parts = tuple(path.split(".")) if isinstance(path, str) else path
+    return _match(tuple(glob.split(".")), parts)
+
+
+def _match(pat: tuple[str, ...], path: tuple[str, ...]) -> bool:
+    if not pat:
+        return True  # the glob named an ancestor: everything below it is covered
+    if pat[0] == "**":
+        return any(_match(pat[1:], path[i:]) for i in range(len(path) + 1))
+    return bool(path) and fnmatch.fnmatchcase(path[0], pat[0]) and _match(pat[1:], path[1:])
+
+
+_SYSTEM_RE = re.compile(rf"[{_HAN}{_KATA}A-Za-zＡ-Ｚａ-ｚ0-9０-９]*(?:システム|サーバー|サーバ|クラウド|プラットフォーム|ネットワーク)")
+_MEASURE_RE = re.compile(r"[<＜]([^<>＜＞]{2,40}?)における(?:措置|処置)[>＞]")
+
+
+def system_terms(text: str) -> set[str]:
+    """Return the system and platform names a text mentions (「ガバメントクラウド」, 「中間サーバー」)."""
+    terms = {m.group(0) for m in _SYSTEM_RE.finditer(text) if len(m.group(0)) >= 4}
+    terms |= {m.group(1) for m in _MEASURE_RE.finditer(text)}
+    return terms
