@@ -21,6 +21,7 @@ class Repo:
     def __init__(self, path: pathlib.Path) -> None:
         self.path = path
         self.tick = 0
+        path.mkdir(parents=True, exist_ok=True)
         self.git("init", "-q", "-b", "main")
 
     def git(self, *args: str, date: str | None = None) -> str:

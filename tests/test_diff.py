@@ -1,0 +1,164 @@
+"""Semantic diff: one change per item, instances by number, data compared (never text)."""
+
+from __future__ import annotations
+
+import pathlib
+
+from piachange import model
+from piachange.diff import diff_documents
+from piachange.document import Document, load_bytes
+from piachange.values import Style
+
+from docs_factory import base, text, with_systems
+
+
+def doc(data: dict, file: str = "assessments/kenko.toml") -> Document:
+    return load_bytes(text(data).encode("utf-8"), file)
+
+
+def test_deleting_system2_of_4_is_one_change_for_system2_only() -> None:
+    old = with_systems(4)
+    new = with_systems(4)
+    del new["basic"]["systems"]["2"]
+    changes = diff_documents(doc(old), doc(new))
+    assert [(c.kind, c.path) for c in changes] == [(model.INSTANCE_REMOVED, ("basic", "systems", "2"))]
+    ch = changes[0]
+    assert ch.item == "Ⅰ 基本情報 2. 特定個人情報ファイルを取り扱う事務において使用するシステム システム2"
+    assert "①システムの名称: 業務システム2" in ch.before_text
+    assert ch.after_text == "（削除）"
+    assert ch.pattern == "basic.systems.*"
+
+
+def test_added_instance_is_one_change_not_one_per_leaf() -> None:
+    old = base()
+    new = base()
+    new["files"]["1"]["outsourcing"]["items"]["2"] = {
+        "title": "健診結果通知書の印刷", "contractor": "株式会社みなと印刷", "subcontract": "再委託しない",
+    }
+    changes = diff_documents(doc(old), doc(new))
+    assert len(changes) == 1
+    ch = changes[0]
+    assert ch.kind == model.INSTANCE_ADDED
+    assert ch.item.endswith("4. 特定個人情報ファイルの取扱いの委託 委託事項2")
+    assert ch.before_text == "記載なし"
+    assert "③委託先名: 株式会社みなと印刷" in ch.after_text
+    assert "再委託 ④再委託の有無: [ 再委託しない ]" in ch.after_text
+
+
+def test_checkbox_group_prints_only_the_changed_option() -> None:
+    old = base()
+    new = base()
+    new["basic"]["systems"]["1"]["connections"]["info_network"] = True
+    [ch] = diff_documents(doc(old), doc(new))
+    assert ch.kind == model.TICKED
+    assert ch.options == ("info_network",)
+    assert ch.before_text == "[ ] 情報提供ネットワークシステム"
+    assert ch.after_text == "[○] 情報提供ネットワークシステム"
+    assert ch.item.endswith("システム1 ③他のシステムとの接続")
+
+
+def test_checkbox_tick_and_untick_is_checks_changed() -> None:
+    old = base()
+    new = base()
+    conn = new["basic"]["systems"]["1"]["connections"]
+    assert conn["intra_linkage"] is True
+    conn["intra_linkage"], conn["tax"] = False, True
+    [ch] = diff_documents(doc(old), doc(new))
+    assert ch.kind == model.CHECKS
+    assert ch.after_text == "[ ] 庁内連携システム\n[○] 税務システム"
+
+
+def test_kinds_texts_and_star() -> None:
+    old = base()
+    new = base()
+    new["basic"]["department"]["head_title"] = "健康推進課長"
+    new["basic"]["linkage"]["legal_basis"] = ""
+    new["basic"]["other_bodies"]["names"] = "広島県"
+    new["risks"]["1"]["use"]["risk1"]["sufficiency"] = "特に力を入れている"
+    changes = {c.path[-1]: c for c in diff_documents(doc(old), doc(new))}
+    assert set(changes) == {"head_title", "legal_basis", "names", "sufficiency"}
+    assert (changes["head_title"].kind, changes["head_title"].star) == (model.MODIFIED, False)
+    assert changes["head_title"].item == "Ⅰ 基本情報 6. 評価実施機関における担当部署 ②所属長の役職名"
+    assert (changes["legal_basis"].kind, changes["legal_basis"].star) == (model.REMOVED, True)
+    assert changes["legal_basis"].after_text == "（削除）"
+    assert (changes["names"].kind, changes["names"].before_text) == (model.ADDED, "記載なし")
+    assert changes["sufficiency"].kind == model.CHOICE
+    assert changes["sufficiency"].before_text == "[ 十分である ]"
+    assert changes["sufficiency"].after_text == "[ 特に力を入れている ]"
+
+
+def test_changes_are_in_form_order() -> None:
+    old = base()
+    new = base()
+    new["risks"]["1"]["use"]["risk1"]["measures"] = "措置を見直した"
+    new["cover"]["title"] = "健康増進事業に関する事務"
+    new["basic"]["department"]["head_title"] = "健康推進課長"
+    assert [c.path[0] for c in diff_documents(doc(old), doc(new))] == ["cover", "basic", "risks"]
+
+
+def test_blank_and_removed_texts_are_configurable() -> None:
+    old = base()
+    new = base()
+    new["basic"]["other_bodies"]["names"] = "広島県"
+    new["basic"]["department"]["head_title"] = ""
+    style = Style(blank="-", removed="削除")
+    texts = {c.path[-1]: (c.before_text, c.after_text) for c in diff_documents(doc(old), doc(new), style)}
+    assert texts == {"names": ("-", "広島県"), "head_title": ("福祉保健課長", "削除")}
+
+
+def test_annex_rows_and_meta_are_never_changes() -> None:
+    old = base()
+    new = base()
+    new["meta"]["source"] = "再取込"
+    new["changes"]["rows"] = [{"date": "令和6年4月", "item": "表紙", "before": "a", "after": "b", "timing": "事後", "reason": ""}]
+    assert diff_documents(doc(old), doc(new)) == []
+
+
+def test_reformatting_and_comments_are_not_changes() -> None:
+    canonical = text(base())
+    messy = "# 手で編集した版\n" + canonical.replace("  # ", "    # 注: ", 20).replace(" = ", "=", 30)
+    a, b = load_bytes(canonical.encode(), "a.toml"), load_bytes(messy.encode(), "a.toml")
+    assert a.data == b.data and canonical != messy
+    assert diff_documents(a, b) == []
+
+
+def test_record_order_is_significant() -> None:
+    old = base()
+    new = base()
+    items = new["files"]["1"]["records"][0]["items"]
+    items[0], items[1] = items[1], items[0]
+    [ch] = diff_documents(doc(old), doc(new))
+    assert (ch.kind, ch.path) == (model.MODIFIED, ("files", "1", "records"))
+    assert ch.before_text.startswith("・個人番号\n・宛名番号")
+    assert ch.after_text.startswith("・宛名番号\n・個人番号")
+
+
+def test_whole_file_added_removed_and_renamed() -> None:
+    d = doc(base())
+    [added] = diff_documents(None, d)
+    assert (added.kind, added.path, added.after_text, added.assessment) == (model.FILE_ADDED, (), "（新規作成）", "27")
+    [removed] = diff_documents(d, None)
+    assert (removed.kind, removed.after_text) == (model.FILE_REMOVED, "（削除）")
+    new = base()
+    new["basic"]["department"]["head_title"] = "健康推進課長"
+    [renamed] = diff_documents(d, doc(new, "assessments/kenko-zoshin.toml"))
+    assert (renamed.file, renamed.old_file, renamed.kind) == ("assessments/kenko-zoshin.toml", "assessments/kenko.toml", model.MODIFIED)
+
+
+def test_assessment_without_number_is_named_by_file_stem() -> None:
+    [ch] = diff_documents(None, doc(base(number=""), "assessments/kenko.toml"))
+    assert ch.assessment == "kenko"
+
+
+def test_attachment_table_is_one_item() -> None:
+    old = base()
+    new = base()
+    new["attachments"] = {"besshi1": {"title": "別紙1 提供先一覧", "columns": ["提供先", "根拠"], "rows": [["広島県", "番号法第19条第8号"]]}}
+    [ch] = diff_documents(doc(old), doc(new))
+    assert (ch.kind, ch.path, ch.item) == (model.ADDED, ("attachments", "besshi1"), "別紙1 提供先一覧")
+    assert ch.after_text == "別紙1 提供先一覧\n提供先｜根拠\n広島県｜番号法第19条第8号"
+
+
+def test_unchanged_document_is_cheap_and_empty(tmp_path: pathlib.Path) -> None:
+    d = doc(base())
+    assert diff_documents(d, doc(base())) == []

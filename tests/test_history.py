@@ -1,0 +1,176 @@
+"""History reader: revisions, dates, trailers, trees and blobs read without touching the work tree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from piachange.errors import DocumentError, PiaError
+from piachange.history import History, parse_trailers, trailer
+from piachange.report import zone
+
+from conftest import Repo
+from docs_factory import base, text
+
+JST = zone("Asia/Tokyo")
+
+
+@pytest.fixture
+def three(repo: Repo) -> tuple[Repo, list[str]]:
+    """A repository with three commits on 2026-01-05, 06 and 07 (09:00 JST), tagged v1 at the first."""
+    repo.write("assessments/kenko.toml", text(base()))
+    repo.write("README.md", "評価書\n")
+    a = repo.commit("初版")
+    d = base()
+    d["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write("assessments/kenko.toml", text(d))
+    b = repo.commit("人事異動\n\n所属長の役職名を変更。\n\nPIA-Cause: 人事異動\nPIA-Date: 2026-04-01")
+    repo.write("README.md", "評価書の一覧\n")
+    c = repo.commit("README")
+    repo.git("tag", "v1", a)
+    return repo, [a, b, c]
+
+
+def test_trailers_are_parsed_from_the_last_paragraph() -> None:
+    msg = "法令改正\n\n番号法の号ずれ。\n\nPIA-Cause: 法令改正\nPIA-Reason: 根拠法令の改正による変更\n  （号ずれのみ）\nPIA-Date: 2026-03-16\n"
+    assert parse_trailers(msg) == (
+        ("PIA-Cause", "法令改正"),
+        ("PIA-Reason", "根拠法令の改正による変更 （号ずれのみ）"),
+        ("PIA-Date", "2026-03-16"),
+    )
+    assert parse_trailers("PIA-Cause: 法令改正") == ()  # a subject is never a trailer block
+    assert parse_trailers("件名\n\n本文: ここは説明\nただの文") == ()
+
+
+def test_revisions_tags_and_trailers(three: tuple[Repo, list[str]]) -> None:
+    repo, (a, b, c) = three
+    with History(str(repo.path)) as h:
+        assert h.resolve("v1").sha == a
+        assert h.resolve("HEAD~1").sha == b
+        head = h.resolve("HEAD")
+        assert head.sha == c and head.parents == (b,)
+        cb = h.commit(b)
+        assert trailer(cb, "pia-cause") == "人事異動" and trailer(cb, "PIA-Date") == "2026-04-01"
+        assert cb.author == "山田 花子"
+        assert cb.date == dt.datetime(2026, 1, 6, 9, 0, tzinfo=JST)
+        assert [x.sha for x in h.commits(h.commit(a), head)] == [b, c]
+        assert [x.sha for x in h.commits(None, head)] == [a, b, c]
+
+
+def test_missing_revision_is_one_line(three: tuple[Repo, list[str]]) -> None:
+    repo, _ = three
+    with History(str(repo.path)) as h, pytest.raises(PiaError) as e:
+        h.resolve("v9")
+    assert str(e.value) == f"unknown revision 'v9' in {os.path.realpath(repo.path)}"
+
+
+@pytest.mark.parametrize(("since", "index"), [
+    ("2026-01-06", 0),  # the day starts at 00:00 JST: the commit of 01-06 09:00 is after it
+    ("2026-01-07", 1),
+    ("令和8年1月7日", 1),
+    ("２０２６-０１-０８", 2),
+    ("2026-01-05", None),  # before the first commit: the empty tree
+])
+def test_since_by_date(three: tuple[Repo, list[str]], since: str, index: int | None) -> None:
+    repo, shas = three
+    with History(str(repo.path)) as h:
+        found = h.resolve_since(since, h.resolve("HEAD"), JST)
+        assert (found.sha if found else None) == (shas[index] if index is not None else None)
+
+
+def test_since_date_uses_the_first_parent_line(repo: Repo) -> None:
+    repo.write("assessments/kenko.toml", text(base()))
+    a = repo.commit("初版", date="2026-01-05T09:00:00+09:00")
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.write("assessments/other.toml", text(base("28")))
+    repo.commit("別の評価書", date="2026-01-06T09:00:00+09:00")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge", "topic", date="2026-01-10T09:00:00+09:00")
+    with History(str(repo.path)) as h:
+        # on 01-08 the main line still stood at the first commit: the topic commit was not merged yet
+        assert h.resolve_since("2026-01-08", h.resolve("HEAD"), JST).sha == a  # type: ignore[union-attr]
+
+
+def test_files_and_documents_are_read_from_history_and_cached(three: tuple[Repo, list[str]]) -> None:
+    repo, (a, b, c) = three
+    repo.write("assessments/kenko.toml", "this is not toml [")  # the work tree is never read
+    with History(str(repo.path)) as h:
+        scope = h.scope([], str(repo.path))
+        assert scope == ("assessments",)
+        fa, fb, fc = (h.files(h.commit(x), scope) for x in (a, b, c))
+        assert list(fa) == ["assessments/kenko.toml"]
+        assert fb == fc and fa != fb
+        d1 = h.document("assessments/kenko.toml", fb["assessments/kenko.toml"], b)
+        d2 = h.document("assessments/kenko.toml", fc["assessments/kenko.toml"], c)
+        assert d1 is d2  # the same blob is parsed once
+        assert d1.data["basic"]["department"]["head_title"] == "健康推進課長"
+        assert h.files(None, scope) == {}
+
+
+def test_scope_paths_and_outside_the_repository(three: tuple[Repo, list[str]], tmp_path: pathlib.Path) -> None:
+    repo, _ = three
+    with History(str(repo.path)) as h:
+        assert h.scope(["assessments/kenko.toml"], str(repo.path)) == ("assessments/kenko.toml",)
+        assert h.scope(["kenko.toml"], str(repo.path / "assessments")) == ("assessments/kenko.toml",)
+        assert h.scope(["assessments"], str(tmp_path)) == ("assessments",)  # from outside: relative to the root
+        with pytest.raises(PiaError, match="outside the repository"):
+            h.scope(["../elsewhere.toml"], str(repo.path))
+
+
+def test_invalid_document_in_history_names_file_and_commit(repo: Repo) -> None:
+    repo.write("assessments/kenko.toml", "[meta]\nform = \"juten\"\n[cover]\nnumbr = \"27\"\n")
+    sha = repo.commit("壊れた版")
+    with History(str(repo.path)) as h:
+        blob = h.files(h.commit(sha), ("assessments",))["assessments/kenko.toml"]
+        with pytest.raises(DocumentError) as e:
+            h.document("assessments/kenko.toml", blob, sha)
+    assert str(e.value).startswith(f"assessments/kenko.toml @ {sha[:9]}:4: unknown key 'cover.numbr'")
+
+
+@pytest.mark.parametrize("encoding", ["x-no-such-encoding", "Shift_JIS"])
+def test_commit_messages_in_other_encodings(repo: Repo, encoding: str) -> None:
+    msg = repo.path.parent / "msg.txt"
+    msg.write_bytes("人事異動\n\nPIA-Cause: 人事異動\n".encode("shift_jis"))
+    repo.write("a.txt", "x")
+    repo.git("add", "-A")
+    repo.git("-c", f"i18n.commitEncoding={encoding}", "commit", "-q", "-F", str(msg), date="2026-01-05T09:00:00+09:00")
+    with History(str(repo.path)) as h:
+        c = h.resolve("HEAD")
+    if encoding == "Shift_JIS":
+        assert c.message.startswith("人事異動") and trailer(c, "PIA-Cause") == "人事異動"
+    else:
+        assert "\ufffd" in c.message and c.trailers[0][0] == "PIA-Cause"
+
+
+def test_commit_message_with_invalid_utf8_bytes(repo: Repo) -> None:
+    repo.write("a.txt", "x")
+    repo.commit("初版")
+    tree = repo.git("rev-parse", "HEAD^{tree}")
+    raw = (f"tree {tree}\nauthor A <a@example.jp> 1767571200 +0900\ncommitter A <a@example.jp> 1767571200 +0900\n\n").encode()
+    obj = repo.path.parent / "commit.bin"
+    obj.write_bytes(raw + "変更\n".encode("shift_jis") + b"\xff\xfe\n")
+    sha = repo.git("hash-object", "-t", "commit", "-w", "--literally", str(obj))
+    with History(str(repo.path)) as h:
+        c = h.commit(sha)
+    assert "\ufffd" in c.message and c.date == dt.datetime(2026, 1, 5, 9, 0, tzinfo=JST)
+
+
+def test_shallow_clone_without_the_revision(three: tuple[Repo, list[str]], tmp_path: pathlib.Path) -> None:
+    repo, (a, _, _) = three
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone)], check=True, capture_output=True)
+    with History(str(clone)) as h:
+        assert h.shallow
+        with pytest.raises(PiaError, match="shallow clone"):
+            h.resolve(a)
+        with pytest.raises(PiaError, match="shallow clone"):
+            h.resolve_since("2026-01-06", h.resolve("HEAD"), JST)
+
+
+def test_not_a_repository(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(PiaError, match="not a git repository"):
+        History(str(tmp_path))
