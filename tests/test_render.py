@@ -388,3 +388,15 @@ def test_screenshot_script(tmp_path: pathlib.Path) -> None:
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
     assert int.from_bytes(data[16:20], "big") == 1400  # IHDR width = --window-size
+
+
+@pytest.mark.skipif(not pathlib.Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium")
+def test_hostile_page_in_a_real_browser(tmp_path: pathlib.Path) -> None:
+    page = tmp_path / "hostile.html"
+    page.write_bytes(render.render(hostile_report(), "html"))
+    cmd = ["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()]
+    dom = subprocess.run(cmd, check=True, timeout=120, capture_output=True, text=True).stdout
+    assert '<form id="filters" class="filters">' in dom  # our script ran: its CSP hash matches
+    assert "<img" not in dom and dom.count("<script>") == 1
+    assert "{{ 7*7 }}" in dom
