@@ -1,0 +1,81 @@
+"""しきい値判断 (rules.md §6): does a change of a 基礎項目評価書 require a new assessment?"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from piachange import model
+from piachange.schema import load_form
+
+POPULATION = "threshold.population.count"
+HANDLERS = "threshold.handlers.count"
+INCIDENT = "threshold.incident.occurred"
+PATHS = (POPULATION, HANDLERS, INCIDENT)
+LEVELS = ("特定個人情報保護評価の実施は義務付けられない", "基礎項目評価", "基礎項目評価及び重点項目評価", "基礎項目評価及び全項目評価")
+NEW = {2: "重点項目評価", 3: "全項目評価"}
+# rows of the table in rules.md §6: (otherwise, 取扱者数 ≥ 500 or 重大事故)
+_TABLE = ((0, 0), (1, 1), (1, 2), (2, 3), (3, 3))
+
+
+def level(population: int, high: bool) -> int:
+    """Return the required assessment (index into LEVELS) for a 対象人数 row and the high column."""
+    return _TABLE[population][1 if high else 0]
+
+
+def threshold_findings(changes: list[model.Change], per_commit: bool) -> tuple[list[model.Finding], set[tuple[str, str]]]:
+    """Return a finding for each 基礎項目評価書 whose changes move the しきい値判断 to a higher row,
+    and the (assessment, path) of the changes that did it."""
+    groups: dict[tuple[str, ...], dict[str, model.Change]] = {}
+    for ch in changes:
+        path = ".".join(ch.path)
+        if ch.form == "kiso" and path in PATHS:
+            key = (ch.assessment, ch.file, ch.commits[-1].sha if per_commit and ch.commits else "")
+            groups.setdefault(key, {})[path] = ch
+    out, flagged = [], set()
+    for (assessment, file, _), found in groups.items():
+        message, certain = _judge(found)
+        if message:
+            out.append(model.Finding(assessment, file, message, "error" if certain else "warning"))
+            flagged |= {(assessment, p) for p in found}
+    return out, flagged
+
+
+def _judge(found: dict[str, model.Change]) -> tuple[str, bool]:
+    form = load_form("kiso")
+    pops = form.by_path[POPULATION].choices
+
+    def values(path: str, choices: tuple[Any, ...]) -> list[tuple[Any, Any]]:
+        ch = found.get(path)
+        if ch is None:
+            return [(c, c) for c in choices]  # unchanged and unknown here: every value is possible
+        return [(ch.before, ch.after)]
+
+    pop_pairs = [(pops.index(b), pops.index(a)) for b, a in values(POPULATION, pops) if b in pops and a in pops]
+    hand = values(HANDLERS, ("500人以上", "500人未満"))
+    inc = values(INCIDENT, ("発生あり", "発生なし"))
+    if not pop_pairs:
+        return "", False
+    rises: dict[tuple[int, int], list[str]] = {}
+    combos = list(itertools.product(pop_pairs, hand, inc))
+    for (pb, pa), (hb, ha), (ib, ia) in combos:
+        before = level(pb, hb == "500人以上" or ib == "発生あり")
+        after = level(pa, ha == "500人以上" or ia == "発生あり")
+        if after > before:
+            cond = []
+            if POPULATION not in found:
+                cond.append(f"対象人数 {pops[pa]}")
+            if HANDLERS not in found:
+                cond.append(f"取扱者数 {ha}")
+            if INCIDENT not in found:
+                cond.append(f"重大事故 {ia}")
+            rises.setdefault((before, after), []).append("、".join(cond))
+    if not rises:
+        return "", False
+    changed = "; ".join(f"{found[p].item}: {found[p].before_text} → {found[p].after_text} ({p})" for p in PATHS if p in found)
+    certain = sum(len(c) for c in rises.values()) == len(combos)
+    parts = []
+    for (before, after), conds in rises.items():
+        when = "" if certain else " if " + " / ".join(sorted(set(c for c in conds if c)))
+        parts.append(f"the required assessment rises from {LEVELS[before]} to {LEVELS[after]}{when}: a new {NEW.get(after, LEVELS[after])} is required")
+    return f"しきい値判断 (rules.md §6): {changed}. " + "; ".join(parts), certain
