@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("md", "--format", help=f"Output format: {', '.join(FORMATS)}."),
         output: str = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
         template: str = typer.Option(None, "--template", help="A template file to render with instead of the bundled one."),
-        write: bool = typer.Option(False, "--write", help="Append the rows to each assessment's [[changes.rows]]."),
+        write: bool = typer.Option(False, "--write", help="Append the rows to each assessment's own 変更箇所 annex (changes.rows)."),
     ) -> None:
         """Print the 変更箇所 table of the changes between two points of history."""
         from piachange.render import render  # imported late: the renderer loads its templates

@@ -1,0 +1,263 @@
+"""``piachange report`` over real repositories: ranges, modes, dates, files, and a read-only work tree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import pathlib
+import sys
+from typing import Any
+
+import pytest
+
+from piachange import model
+from piachange.cli import main
+from piachange.report import Options, build_report
+
+from conftest import Repo
+from docs_factory import base, text, with_systems
+
+KENKO = "assessments/kenko.toml"
+
+
+def cli(args: list[str], cwd: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> tuple[int, bytes, str]:
+    """Run the real command line in-process; return (exit code, stdout bytes, stderr text)."""
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", ["piachange", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as e:
+        code = int(e.code or 0)
+    out, err = capsysbinary.readouterr()
+    return code, out, err.decode("utf-8")
+
+
+def rows_of(out: bytes) -> list[dict[str, Any]]:
+    return json.loads(out)["rows"]
+
+
+@pytest.fixture
+def hist(repo: Repo) -> dict[str, str]:
+    """Five commits, 2026-01-05 … 01-09 at 09:00 JST; tag v1 at the first."""
+    shas = {}
+    repo.write(KENKO, text(with_systems(4)))
+    shas["init"] = repo.commit("初版")
+    repo.git("tag", "v1")
+    d = with_systems(4)
+    del d["basic"]["systems"]["2"]
+    repo.write(KENKO, text(d))
+    shas["sys2"] = repo.commit("システム2 の廃止\n\nPIA-Cause: 事務の終了")
+    d["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write(KENKO, text(d))
+    shas["title"] = repo.commit("所属長の役職名\n\nPIA-Cause: 人事異動\nPIA-Date: 2026-04-01")
+    canonical = text(d)
+    repo.write(KENKO, "# 手で整えた版\n" + canonical.replace("  # ", "   # ", 40).replace(" = ", "   =   ", 40))
+    shas["messy"] = repo.commit("書式の乱れ")
+    repo.write(KENKO, canonical)
+    shas["fmt"] = repo.commit("piachange fmt")
+    d["basic"]["department"]["head_title"] = "健康づくり課長"
+    repo.write(KENKO, text(d))
+    shas["title2"] = repo.commit("所属長の役職名 (再)")
+    return shas
+
+
+def test_deleting_system2_of_4_yields_rows_for_system2_only(repo: Repo, hist: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    code, out, err = cli(["report", "--since", "v1", "--until", hist["sys2"], "--format", "json"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    [row] = rows_of(out)
+    assert (row["path"], row["kind"], row["after"]) == ("basic.systems.2", "instance_removed", "（削除）")
+    assert row["item"].endswith("システム2")
+    assert row["date"] == "2026-01-06" and row["commits"] == [hist["sys2"]]
+
+
+def test_net_mode_one_row_per_item_with_every_commit(repo: Repo, hist: dict[str, str]) -> None:
+    report = build_report(Options(since="v1", repo=str(repo.path)))
+    rows = {r.change.path[-1]: r for r in report.rows}
+    assert set(rows) == {"2", "head_title"}
+    title = rows["head_title"]
+    assert (title.change.before_text, title.change.after_text) == ("福祉保健課長", "健康づくり課長")
+    assert [c.sha for c in title.change.commits] == [hist["title"], hist["title2"]]  # oldest first; fmt-only commits never touch
+    assert title.date == dt.date(2026, 1, 10)  # the newest touching commit, which has no PIA-Date
+    assert (report.since, report.until) == (hist["init"][:9], hist["title2"][:9])
+    assert not report.per_commit
+
+
+def test_per_commit_mode_one_row_per_item_per_commit(repo: Repo, hist: dict[str, str]) -> None:
+    report = build_report(Options(since="v1", repo=str(repo.path), per_commit=True))
+    got = [(r.change.path[-1], r.change.after_text, r.date, r.change.commits[0].sha) for r in report.rows]
+    assert got == [
+        ("2", "（削除）", dt.date(2026, 1, 6), hist["sys2"]),
+        ("head_title", "健康づくり課長", dt.date(2026, 1, 10), hist["title2"]),
+        ("head_title", "健康推進課長", dt.date(2026, 4, 1), hist["title"]),  # PIA-Date: rows are in date order
+    ]
+    assert report.per_commit
+
+
+def test_fmt_only_reformatting_yields_no_rows(repo: Repo, hist: dict[str, str]) -> None:
+    assert build_report(Options(since=hist["title"], until=hist["fmt"], repo=str(repo.path))).rows == ()
+    assert build_report(Options(since=hist["title"], until=hist["fmt"], repo=str(repo.path), per_commit=True)).rows == ()
+
+
+def test_pia_date_trailer_and_date_option(repo: Repo, hist: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    [row] = build_report(Options(since=hist["sys2"], until=hist["title"], repo=str(repo.path))).rows
+    assert row.date == dt.date(2026, 4, 1)
+    code, out, err = cli(["report", "--since", hist["sys2"], "--until", hist["title"], "--date", "令和8年3月16日", "--format", "json"],
+                         repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    assert [r["date"] for r in rows_of(out)] == ["2026-03-16"]
+    code, _, err = cli(["report", "--since", "v1", "--date", "令和8年2月30日"], repo.path, monkeypatch, capsysbinary)
+    assert code == 1 and err.startswith("Error: --date: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("since", ["2026-01-07", "令和8年1月7日"])
+def test_since_by_date(repo: Repo, hist: dict[str, str], since: str, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    # the day 2026-01-07 starts after the commit of 01-06 09:00 JST (システム2) and before the next
+    code, out, err = cli(["report", "--since", since, "--format", "json"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    assert [r["path"] for r in rows_of(out)] == ["basic.department.head_title"]
+    assert json.loads(out)["since"] == hist["sys2"][:9]
+
+
+def test_since_a_date_before_the_first_commit_is_the_empty_tree(repo: Repo, hist: dict[str, str]) -> None:
+    report = build_report(Options(since="2025-12-31", repo=str(repo.path)))
+    [row] = report.rows
+    assert (row.change.kind, row.change.after_text, report.since) == (model.FILE_ADDED, "（新規作成）", "empty tree")
+    # every commit that changed the document; the two formatting-only commits changed nothing
+    assert [c.sha for c in row.change.commits] == [hist[k] for k in ("init", "sys2", "title", "title2")]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--since", "nope"], "Error: unknown revision 'nope' in "),
+    (["--since", "v1", "--until", "v9"], "Error: unknown revision 'v9' in "),
+    (["--since", "v1", "../outside.toml"], "Error: ../outside.toml: outside the repository "),
+])
+def test_bad_ranges_are_one_line_and_exit_1(repo: Repo, hist: dict[str, str], args: list[str], message: str,
+                                            monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    code, out, err = cli(["report", *args], repo.path, monkeypatch, capsysbinary)
+    assert (code, out) == (1, b"")
+    assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_not_a_repository_is_one_line(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    code, _, err = cli(["report", "--since", "HEAD", "--repo", str(tmp_path)], tmp_path, monkeypatch, capsysbinary)
+    assert code == 1 and err == f"Error: {tmp_path}: not a git repository\n"
+
+
+def test_renamed_file_with_the_same_number_is_a_content_diff(repo: Repo) -> None:
+    repo.write(KENKO, text(base()))
+    first = repo.commit("初版")
+    os.rename(repo.path / KENKO, repo.path / "assessments/kenko-zoshin.toml")
+    d = base()
+    d["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write("assessments/kenko-zoshin.toml", text(d))
+    repo.commit("ファイル名の変更と役職名")
+    for per_commit in (False, True):
+        [row] = build_report(Options(since=first, repo=str(repo.path), per_commit=per_commit)).rows
+        ch = row.change
+        assert (ch.kind, ch.file, ch.old_file, ch.assessment) == (model.MODIFIED, "assessments/kenko-zoshin.toml", KENKO, "27")
+
+
+def test_new_and_deleted_assessments_are_one_row_each(repo: Repo) -> None:
+    repo.write(KENKO, text(base()))
+    repo.write("assessments/gan.toml", text(base("31")))
+    first = repo.commit("初版")
+    os.remove(repo.path / "assessments/gan.toml")
+    repo.write("assessments/sub/kaigo.toml", text(base("28")))
+    repo.commit("がん検診の評価書を廃止し、介護の評価書を追加")
+    report = build_report(Options(since=first, repo=str(repo.path)))
+    got = sorted((r.change.kind, r.change.file, r.change.after_text) for r in report.rows)
+    assert got == [
+        (model.FILE_ADDED, "assessments/sub/kaigo.toml", "（新規作成）"),
+        (model.FILE_REMOVED, "assessments/gan.toml", "（削除）"),
+    ]
+    assert [a["file"] for a in report.assessments] == [KENKO, "assessments/sub/kaigo.toml", "assessments/gan.toml"]
+
+
+def test_paths_limit_the_assessments(repo: Repo) -> None:
+    repo.write(KENKO, text(base()))
+    repo.write("assessments/kaigo.toml", text(base("28")))
+    first = repo.commit("初版")
+    for f, title in ((KENKO, "健康推進課長"), ("assessments/kaigo.toml", "介護保険課長")):
+        d = base("27" if f == KENKO else "28")
+        d["basic"]["department"]["head_title"] = title
+        repo.write(f, text(d))
+    repo.commit("役職名")
+    report = build_report(Options(since=first, repo=str(repo.path), paths=("assessments/kaigo.toml",), cwd=str(repo.path)))
+    assert [(r.change.file, r.change.after_text) for r in report.rows] == [("assessments/kaigo.toml", "介護保険課長")]
+
+
+def test_merge_per_commit_reports_branch_commits_and_the_merge_once(repo: Repo) -> None:
+    repo.write(KENKO, text(base()))
+    first = repo.commit("初版", date="2026-01-05T09:00:00+09:00")
+    repo.git("checkout", "-q", "-b", "topic")
+    d = base()
+    d["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write(KENKO, text(d))
+    topic = repo.commit("役職名", date="2026-01-06T09:00:00+09:00")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "取り込み", "topic", date="2026-01-07T09:00:00+09:00")
+    merge = repo.git("rev-parse", "HEAD")
+    per = build_report(Options(since=first, repo=str(repo.path), per_commit=True)).rows
+    assert [(r.change.path[-1], r.change.commits[0].sha) for r in per] == [("head_title", topic), ("head_title", merge)]
+    [net] = build_report(Options(since=first, repo=str(repo.path))).rows
+    assert [c.sha for c in net.change.commits] == [topic, merge] and net.date == dt.date(2026, 1, 7)
+
+
+def test_invalid_version_at_the_end_is_one_located_line(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    repo.write(KENKO, text(base()))
+    first = repo.commit("初版")
+    repo.write(KENKO, text(base()).replace('number = "27"', 'numbr = "27"'))
+    bad = repo.commit("壊れた版")
+    code, _, err = cli(["report", "--since", first], repo.path, monkeypatch, capsysbinary)
+    assert code == 1
+    assert err.startswith(f"{KENKO} @ {bad[:9]}:") and "unknown key 'cover.numbr'" in err
+
+
+def test_invalid_version_in_between_is_a_finding(repo: Repo) -> None:
+    repo.write(KENKO, text(base()))
+    first = repo.commit("初版")
+    repo.write(KENKO, "[meta\n")
+    bad = repo.commit("壊れた版")
+    d = base()
+    d["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write(KENKO, text(d))
+    repo.commit("修正")
+    report = build_report(Options(since=first, repo=str(repo.path)))
+    assert [r.change.path[-1] for r in report.rows] == ["head_title"]
+    assert any(bad[:9] in f.message and f.file == KENKO for f in report.findings)
+
+
+def _state(repo: Repo) -> tuple[str, bytes, dict[str, int]]:
+    files = {}
+    for root, dirs, names in os.walk(repo.path):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for n in names:
+            p = os.path.join(root, n)
+            files[p] = os.stat(p).st_mtime_ns
+    index = (repo.path / ".git" / "index").read_bytes()
+    return repo.git("status", "--porcelain"), hashlib.sha256(index).digest(), files
+
+
+def test_report_never_changes_the_work_tree_or_index(repo: Repo, hist: dict[str, str], tmp_path: pathlib.Path,
+                                                     monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    repo.write(KENKO, "[meta\n")  # a dirty, broken work tree: report reads history only
+    repo.write("assessments/untracked.toml", "x")
+    repo.git("status", "--porcelain")  # let git refresh the index first
+    before = _state(repo)
+    out_file = tmp_path / "out" / "report.md"
+    out_file.parent.mkdir()
+    for args in (["--since", "v1"], ["--since", "v1", "--per-commit", "-o", str(out_file)], ["--since", "令和8年1月1日", "--format", "json"]):
+        code, _, err = cli(["report", *args], repo.path, monkeypatch, capsysbinary)
+        assert code == 0, err
+    assert _state(repo) == before
+    assert "令和8年1月6日" in out_file.read_text(encoding="utf-8")
+
+
+def test_markdown_to_stdout(repo: Repo, hist: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    code, out, err = cli(["report", "--since", "v1"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    md = out.decode("utf-8")
+    assert "システム2" in md and "健康づくり課長" in md and "令和8年1月10日" in md
