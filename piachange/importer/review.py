@@ -1,0 +1,134 @@
+"""Checks over the imported tree: contradictions, unticked groups, cut-off text, injected English."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from piachange.importer.reader import Reader
+from piachange.importer.text import english_words
+from piachange.schema import Form, Node
+
+_SENTENCE_END = ("。", ")", "）", "」", "】", ">", "＞", "等", "と")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of what the source prints was placed (see docs/import.md for the denominator)."""
+
+    covered: int  # leaves whose group the source prints, minus leaves it prints blank
+    recovered: int  # of those, leaves holding a value read from the source
+    printed_blank: int
+
+    @property
+    def share(self) -> float:
+        return self.recovered / self.covered if self.covered else 1.0
+
+
+def leaves(form: Form, data: dict, prefix: tuple[str, ...] = (), pattern: str = "") -> Iterator[tuple[Node, tuple[str, ...], Any]]:
+    """Yield (node, concrete path, value) for every leaf of a completed tree."""
+    for node in form.children.get(pattern, ()):
+        if node.key == "*":
+            for k, v in data.items():
+                if k.isdigit() and isinstance(v, dict):
+                    yield from leaves(form, v, (*prefix, k), node.path)
+            continue
+        if node.key not in data:
+            continue
+        v = data[node.key]
+        if node.is_leaf:
+            yield node, (*prefix, node.key), v
+        elif isinstance(v, dict):
+            yield from leaves(form, v, (*prefix, node.key), node.path)
+
+
+def coverage(form: Form, data: dict, reader: Reader) -> Coverage:
+    """Return recovered / covered leaves: a leaf counts when its group is printed and its cell is not blank."""
+    covered = recovered = blank = 0
+    for node, path, _ in leaves(form, data):
+        if node.kind in ("changes", "attachments") or path[:-1] not in reader.printed_groups:
+            continue
+        if reader.printed.get(path) is False:
+            blank += 1
+            continue
+        covered += 1
+        recovered += path in reader.recognised
+    return Coverage(covered, recovered, blank)
+
+
+def _blank(v: Any) -> bool:
+    return v in ("", [], {}) or v is None
+
+
+def check(form: Form, data: dict, reader: Reader) -> None:
+    """Add review entries for what the source contradicts or leaves doubtful."""
+    _copies(data, reader)
+    by_parent: dict[tuple[str, ...], list[tuple[Node, Any]]] = {}
+    all_leaves = list(leaves(form, data))
+    for node, path, value in all_leaves:
+        by_parent.setdefault(path[:-1], []).append((node, value))
+    for node, path, value in all_leaves:
+        if node.kind == "checks" and isinstance(value, dict) and path in reader.recognised:
+            _unticked(node, path, value, by_parent[path[:-1]], reader)
+        elif node.kind in ("text", "period") and isinstance(value, str) and value:
+            words = english_words(value)
+            if words:
+                reader.review(0, "english", form.label_path(path), f"English word(s) inside Japanese text: {', '.join(words)} — check against the original")
+            _cut_off(form, path, value, reader)
+    _contradictions(form, data, reader)
+
+
+def _copies(data: dict, reader: Reader) -> None:
+    name = data.get("files", {}).get("1", {}).get("name", "")
+    for line, text in reader.copies:
+        if not name and text:
+            data.setdefault("files", {}).setdefault("1", {})["name"] = name = text
+            reader.review(line, "guess", "Ⅱ 1. 特定個人情報ファイル名", f"taken from another printing of the file name: 「{text}」")
+        elif text and text != name:
+            reader.review(line, "inconsistent", "特定個人情報ファイル名", f"printed as 「{text}」 here but 「{name}」 in Ⅱ 1.")
+
+
+def _unticked(node: Node, path: tuple[str, ...], value: dict, siblings: list[tuple[Node, Any]], reader: Reader) -> None:
+    if any(v is True for v in value.values()):
+        return
+    details = [k for k, v in value.items() if k.endswith("_detail") and v]
+    others = [v for n, v in siblings if n is not node and not _blank(v) and n.kind != "flag"]
+    if not details and not others:
+        return  # an empty block (e.g. an unused 提供先1): nothing to doubt
+    said = []
+    for n, v in siblings:
+        if isinstance(v, str) and v:
+            said += [o.label for o in node.options if o.label.split("(")[0] in v and o.label not in said]
+    msg = "no box is ticked"
+    if said:
+        msg += f"; the text beside it names {', '.join(said)}, so some are probably ticked in the original"
+    elif details:
+        msg += f"; ( ) details are filled for {', '.join(k[:-7] for k in details)}"
+    reader.review(0, "no-tick", reader.form.label_path(path), msg + " — kept as printed")
+
+
+def _cut_off(form: Form, path: tuple[str, ...], value: str, reader: Reader) -> None:
+    lines = [x for x in value.split("\n") if x]
+    if len(lines) < 3:
+        return
+    ended = sum(1 for x in lines[:-1] if x.endswith("。"))
+    if ended >= 2 and not lines[-1].endswith(_SENTENCE_END) and len(lines[-1]) > 15:
+        reader.review(0, "cut-off", form.label_path(path), f"the text may be cut off: it ends 「…{lines[-1][-12:]}」")
+
+
+def _contradictions(form: Form, data: dict, reader: Reader) -> None:
+    linkage = data.get("basic", {}).get("linkage", {})
+    if linkage.get("status") == "" and linkage.get("legal_basis"):
+        reader.review(0, "no-tick", form.label_path(("basic", "linkage", "status")), "no option is selected, but ②法令上の根拠 is filled (which implies 実施する) — kept blank as printed")
+    for n, f in data.get("files", {}).items():
+        risk = data.get("risks", {}).get(n, {})
+        status = f.get("provision", {}).get("status", {})
+        if status.get("none") is True and risk.get("provision", {}).get("not_applicable") is False and "provision" in risk:
+            reader.review(0, "inconsistent", form.label_path(("risks", n, "provision", "not_applicable")), "「[ ] 提供・移転しない」 is not ticked although Ⅱ 5. says 行っていない — kept as printed")
+        out = f.get("outsourcing", {})
+        if out.get("status") == "委託しない" and risk.get("outsourcing", {}).get("not_applicable") is False:
+            reader.review(0, "inconsistent", form.label_path(("risks", n, "outsourcing", "not_applicable")), "「[ ] 委託しない」 is not ticked although Ⅱ 4. says 委託しない — kept as printed")
+        items = out.get("items", {})
+        if isinstance(out.get("count"), int) and isinstance(items, dict) and items and out["count"] != len(items):
+            reader.review(0, "inconsistent", form.label_path(("files", n, "outsourcing", "count")), f"({out['count']}) 件 but {len(items)} 委託事項 are printed")
