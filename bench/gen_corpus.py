@@ -204,4 +204,6 @@ TYPO_FIXES = (
 
 FORM_TITLES = {"kiso": "基礎項目評価書", "juten": "重点項目評価書", "zenkomoku": "全項目評価書"}
 
-CAUSES = ("法令改正", "人事異動", "組織改編", "標準化", "中間サーバー更改", "評価の再実施", "委託契約の変更", "軽微な修正", "様式改正")
+# Causes as commits state them (the shipped vocabulary: piachange/rules/default.toml), with aliases.
+CAUSES = ("法令改正", "法改正", "人事異動", "組織改正", "標準化", "中間サーバー更改", "評価の再実施", "リスク軽減",
+          "軽微な修正", "誤字脱字", "システム更改", "連絡先")

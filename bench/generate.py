@@ -149,7 +149,13 @@ class History:
 
     def message(self, subject: str, cause: str | None, body: str = "") -> str:
         msg = subject + ("\n\n" + body if body else "")
-        return msg + (f"\n\nPIA-Cause: {cause}\n" if cause else "\n")
+        if not cause:
+            return msg + "\n"
+        trailers = [f"PIA-Cause: {cause}"]
+        if self.rng.random() < 0.05:
+            trailers.append("PIA-Timing: 事後")
+            trailers.append("PIA-Reason: 記載内容の明確化であり、取扱いに変更はない")
+        return msg + "\n\n" + "\n".join(trailers) + "\n"
 
     def edit_one(self, a: Assessment, count: int) -> tuple[list[str], str]:
         """Apply ``count`` edits to one file; return descriptions and the dominant cause."""
@@ -205,9 +211,9 @@ class History:
                 _, n = E.replace_all(a.data, old, new)
                 if n:
                     a.ctx.dept = new if a.ctx.dept == old else a.ctx.dept
-                    a.pending.append(f"組織改編: {old} → {new}")
+                    a.pending.append(f"組織改正: {old} → {new}")
                     changed[a.path] = self.render(a)
-            msg = self.message(f"組織改編: {old}を{new}に改称", "組織改編")
+            msg = self.message(f"組織改正: {old}を{new}に改称", "組織改正")
         else:
             share = r.uniform(0.3, 1.0)
             for a in self.files:
