@@ -22,7 +22,7 @@ from typing import Any
 
 from piachange import model
 from piachange.atomic import write_atomic
-from piachange.document import load_bytes, load_path
+from piachange.document import load_bytes
 from piachange.errors import PiaError
 from piachange.fmt import format_document
 
@@ -75,7 +75,7 @@ def append_rows(report: model.Report, root: str) -> list[Appended]:
         if not os.path.exists(path):
             results.append(Appended(file, note="not in the work tree: not written"))
             continue
-        text, added, present = _updated(path, [r for r in rows if r.change.kind != model.FILE_REMOVED])
+        text, added, present = _updated(path, file, [r for r in rows if r.change.kind != model.FILE_REMOVED])
         results.append(Appended(file, added, present))
         if added:
             pending.append((path, text))
@@ -84,9 +84,14 @@ def append_rows(report: model.Report, root: str) -> list[Appended]:
     return results
 
 
-def _updated(path: str, rows: list[model.Row]) -> tuple[str, int, int]:
-    """Return (new text, rows added, rows already present) of one assessment."""
-    doc = load_path(path)
+def _updated(path: str, file: str, rows: list[model.Row]) -> tuple[str, int, int]:
+    """Return (new text, rows added, rows already present) of one assessment (messages name ``file``)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as e:
+        raise PiaError(f"{file}: cannot read: {e.strerror}") from None
+    doc = load_bytes(raw, file)
     existing = list(doc.data.get("changes", {}).get("rows", []))
     seen = {row_identity(r) for r in existing}
     new: list[dict[str, Any]] = []
@@ -104,7 +109,7 @@ def _updated(path: str, rows: list[model.Row]) -> tuple[str, int, int]:
     data = copy.deepcopy(doc.data)
     data.setdefault("changes", {})["rows"] = existing + new
     text = format_document(dataclasses.replace(doc, data=data))
-    again = load_bytes(text.encode("utf-8"), path)  # the written file must pass check and fmt --check
+    again = load_bytes(text.encode("utf-8"), file)  # the written file must pass check and fmt --check
     if format_document(again) != text:
-        raise PiaError(f"{path}: the updated annex does not format stably; nothing written")
+        raise PiaError(f"{file}: the updated annex does not format stably; nothing written")
     return text, len(new), present

@@ -1,0 +1,118 @@
+"""``report --write``: rows appended to each assessment's own [[changes.rows]], once, canonically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+import tomllib
+from typing import Any
+
+import pytest
+
+from piachange.annex import append_rows, row_identity
+from piachange.report import Options, build
+from piachange.workspace import check_paths, fmt_paths
+
+from conftest import Repo
+from docs_factory import base, text
+from test_report_cli import cli
+
+KENKO = "assessments/kenko.toml"
+KAIGO = "assessments/kaigo.toml"
+
+
+def rows(repo: Repo, rel: str = KENKO) -> list[dict[str, Any]]:
+    return tomllib.loads((repo.path / rel).read_text(encoding="utf-8"))["changes"]["rows"]
+
+
+@pytest.fixture
+def two(repo: Repo) -> Repo:
+    """kenko (27) and kaigo (28): 役職名, then システム2 removed from kenko; a user comment in kenko."""
+    repo.write(KENKO, "# 担当: 健康推進課 山田\n" + text(base()))
+    repo.write(KAIGO, text(base("28")))
+    repo.commit("初版")
+    repo.git("tag", "v1")
+    k = base()
+    k["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write(KENKO, "# 担当: 健康推進課 山田\n" + text(k))
+    repo.commit("役職名\n\nPIA-Cause: 人事異動\nPIA-Date: 2026-04-01")
+    del k["basic"]["systems"]["2"]
+    repo.write(KENKO, "# 担当: 健康推進課 山田\n" + text(k))
+    c = base("28")
+    c["basic"]["other_bodies"]["names"] = "広島県"
+    repo.write(KAIGO, text(c))
+    repo.commit("システム2 の廃止、他の評価実施機関")
+    return repo
+
+
+def test_write_twice_is_once_and_the_files_stay_canonical(two: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    code, out, err = cli(["report", "--since", "v1", "--write"], two.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    assert f"{KENKO}: 2 row(s) appended, 0 already present" in err
+    assert f"{KAIGO}: 1 row(s) appended, 0 already present" in err
+    first = (two.path / KENKO).read_bytes()
+    got = rows(two)
+    assert [(r["date"], r["item"].split(" ")[-1], r["after"]) for r in got] == [
+        (dt.date(2026, 1, 7), "システム2", "（削除）"),  # date order: the PIA-Date row comes last
+        (dt.date(2026, 4, 1), "②所属長の役職名", "健康推進課長"),
+    ]
+    assert got[1]["paths"] == ["basic.department.head_title"] and len(got[1]["commits"]) == 1
+    assert got[1]["timing"] in ("事前", "事後") and got[1]["rule"]
+    assert (two.path / KENKO).read_text(encoding="utf-8").startswith("# 担当: 健康推進課 山田\n")  # comments kept
+
+    code, _, err = cli(["report", "--since", "v1", "--write"], two.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    assert f"{KENKO}: 0 row(s) appended, 2 already present" in err
+    assert (two.path / KENKO).read_bytes() == first
+
+    paths = [str(two.path / "assessments")]
+    assert check_paths(paths).problems == []
+    assert fmt_paths(paths, check_only=True).changed == []
+
+
+def test_rows_are_appended_after_existing_ones(two: Repo) -> None:
+    built = build(Options(since="v1", repo=str(two.path)))
+    append_rows(built.report, built.root)
+    two.commit("変更箇所の追記")
+    mid = two.git("rev-parse", "HEAD")
+    k = tomllib.loads((two.path / KENKO).read_text(encoding="utf-8"))
+    k["basic"]["department"]["head_title"] = "健康づくり課長"
+    two.write(KENKO, "# 担当: 健康推進課 山田\n" + text(k))
+    two.commit("役職名 (再)")
+    built = build(Options(since=mid, repo=str(two.path)))
+    [result] = [a for a in append_rows(built.report, built.root) if a.file == KENKO]
+    assert (result.added, result.present) == (1, 0)
+    got = rows(two)
+    assert [r["after"] for r in got] == ["（削除）", "健康推進課長", "健康づくり課長"]
+    assert row_identity(got[2]) == (got[2]["item"], got[2]["date"].isoformat(), "健康推進課長", "健康づくり課長")
+
+
+def test_a_broken_work_tree_file_stops_every_write(two: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    (two.path / KENKO).write_text("[meta\n", encoding="utf-8")
+    before = (two.path / KAIGO).read_bytes()
+    code, _, err = cli(["report", "--since", "v1", "--write"], two.path, monkeypatch, capsysbinary)
+    assert code == 1 and err.startswith(f"{KENKO}:1: invalid TOML")
+    assert (two.path / KAIGO).read_bytes() == before  # nothing half-written
+
+
+def test_removed_assessment_has_no_annex(repo: Repo) -> None:
+    repo.write(KENKO, text(base()))
+    first = repo.commit("初版")
+    os.remove(repo.path / KENKO)
+    repo.commit("廃止")
+    built = build(Options(since=first, repo=str(repo.path)))
+    [result] = append_rows(built.report, built.root)
+    assert (result.file, result.added) == (KENKO, 0) and "removed" in result.note
+    assert not (repo.path / KENKO).exists()
+
+
+def test_new_assessment_gets_its_creation_row(repo: Repo, tmp_path: pathlib.Path) -> None:
+    repo.write("README.md", "x\n")
+    first = repo.commit("はじめ")
+    repo.write(KENKO, text(base()))
+    repo.commit("評価書の作成")
+    built = build(Options(since=first, repo=str(repo.path)))
+    append_rows(built.report, built.root)
+    [row] = rows(repo)
+    assert (row["before"], row["after"], row["paths"]) == ("記載なし", "（新規作成）", [])
