@@ -101,7 +101,7 @@ def _row(row: model.Row) -> dict[str, Any]:
     }
 
 
-def _assessments(given: tuple[dict, ...], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _assessments(given: tuple[dict[str, Any], ...], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for a in given:
         out.append({**{k: "" for k in ASSESSMENT_KEYS}, **{k: _plain(v) for k, v in a.items()}})
@@ -208,8 +208,9 @@ def _render_user(data: dict[str, Any], path: Path) -> str:
         raise PiaError(f"{e.filename or path}:{e.lineno}: {e.message}") from None
     except UnicodeDecodeError:
         raise PiaError(f"{path}: template is not UTF-8") from None
-    except (jinja2.TemplateError, jinja2.sandbox.SecurityError) as e:
-        raise PiaError(f"{path}{_template_line(e, path)}: {e}") from None
+    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as e:
+        # Undefined names, sandbox refusals, {{ 1/0 }}: the user's template, so a message, no traceback.
+        raise PiaError(f"{path}{_template_line(e, path)}: {type(e).__name__}: {e}") from None
 
 
 def _template_line(exc: BaseException, path: Path) -> str:
@@ -357,61 +358,60 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _xlsx(data: dict[str, Any]) -> bytes:
+    # openpyxl is imported here: about 0.2 s that md, html and json do not need.
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
     columns = OFFICIAL + REVIEW
     wb = Workbook()
+    wb.properties.title = f"変更箇所 {data['since']}..{data['until']}"
     ws = wb.active
     ws.title = "変更箇所"
-    wb.properties.title = f"変更箇所 {data['since']}..{data['until']}"
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap = Alignment(wrap_text=True, vertical="top")
-    head_fill = PatternFill("solid", fgColor="D9E1F2")
     jizen_fill = PatternFill("solid", fgColor="FCE4D6")
     for j, (_, header) in enumerate(columns, 1):
         c = ws.cell(1, j, header)
-        c.font, c.fill, c.alignment, c.border = Font(bold=True), head_fill, wrap, border
+        c.font, c.fill, c.alignment, c.border = Font(bold=True), PatternFill("solid", fgColor="D9E1F2"), wrap, border
     for i, row in enumerate(data["rows"], 2):
         for j, text in enumerate(_cells(row, columns), 1):
             c = ws.cell(i, j)
             c.alignment, c.border = wrap, border
-            if text:
-                c.value = _xlsx_text(text, row, columns[j - 1][1])
-                # openpyxl stores a str starting with "=" as a formula; force a plain string.
-                c.data_type = "s"
-                c.quotePrefix = text.startswith(_FORMULA_START)  # stays text when edited in Excel
+            _put(c, text, f"{row['file']}: {row['item']}: {columns[j - 1][1]}")
             if row["timing"] == JIZEN:
                 c.fill = jizen_fill
                 if columns[j - 1][0] == "timing":
                     c.font = Font(bold=True, color="C00000")
     for j, width in enumerate(XLSX_WIDTHS, 1):
         ws.column_dimensions[get_column_letter(j)].width = width
-    ws.freeze_panes = "C2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, len(data['rows']) + 1)}"
+    ws.freeze_panes = "C2"  # header row and the 変更日/項目 columns stay in view
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(data['rows']) + 1}"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     if data["findings"]:
         notes = wb.create_sheet("確認事項")
-        notes.append(["評価書", "ファイル", "重要度", "内容"])
-        for f in data["findings"]:
-            notes.append([_xlsx_text(f[k], None, "") for k in ("assessment", "file", "severity", "message")])
-            for c in notes[notes.max_row]:
-                c.data_type, c.alignment = "s", wrap
-        for letter, width in zip("ABCD", (16, 24, 10, 80)):
-            notes.column_dimensions[letter].width = width
+        keys = (("assessment", "評価書", 16), ("file", "ファイル", 24), ("severity", "重要度", 10), ("message", "内容", 80))
+        for j, (key, header, width) in enumerate(keys, 1):
+            notes.cell(1, j, header).font = Font(bold=True)
+            notes.column_dimensions[get_column_letter(j)].width = width
+            for i, f in enumerate(data["findings"], 2):
+                notes.cell(i, j).alignment = wrap
+                _put(notes.cell(i, j), f[key], f"{f['file']}: finding")
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _xlsx_text(text: str, row: dict[str, Any] | None, header: str) -> str:
-    """Return text a worksheet can hold; control characters become their visible ␀-␟ pictures."""
+def _put(cell: Any, text: str, where: str) -> None:
+    """Store text as a string cell (never a formula); control characters become visible ␀-␟ pictures."""
+    if not text:
+        return
     if len(text) > XLSX_CELL_MAX:
-        where = f"{row['file']}: {row['item']}" if row else "a finding"
-        raise PiaError(f"{where}: {header} has {len(text)} characters, more than an Excel cell holds ({XLSX_CELL_MAX}); use --format csv or html")
-    return _ILLEGAL.sub(lambda m: chr(0x2400 + ord(m.group())), text)
+        raise PiaError(f"{where} has {len(text)} characters, more than an Excel cell holds ({XLSX_CELL_MAX}); use --format csv or html")
+    cell.value = _ILLEGAL.sub(lambda m: chr(0x2400 + ord(m.group())), text)
+    cell.data_type = "s"  # openpyxl would store a str starting with "=" as a formula
+    cell.quotePrefix = text.startswith(_FORMULA_START)  # and Excel keeps it text when it is edited

@@ -22,8 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import EXAMPLE_002, Repo
 from piachange import model, render, schema
 from piachange.errors import PiaError
+from piachange.report import Options, build_report
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 GOLDEN = pathlib.Path(__file__).resolve().parent / "golden"
@@ -328,7 +330,7 @@ def test_xlsx_control_characters_and_oversized_cells() -> None:
     ws = openpyxl.load_workbook(io.BytesIO(render.render(odd, "xlsx"))).active
     assert ws["C2"].value == "a\u2407b"
     huge = model.Report(since="a", until="b", per_commit=False, rows=(_row(YOBO, "zenkomoku", "disclosure.inquiry.contact", "あ" * 40000, "c", "事後", "", "x", ()),))
-    with pytest.raises(PiaError, match=r"assessments/yobosesshu.toml: .*連絡先: 変更前の記載 has 40000 characters"):
+    with pytest.raises(PiaError, match=r"^assessments/yobosesshu.toml: .*連絡先: 変更前の記載 has 40000 characters"):
         render.render(huge, "xlsx")
 
 
@@ -354,6 +356,7 @@ def test_user_template_can_extend_the_builtin_page(tmp_path: pathlib.Path) -> No
     ("line one\n{% if %}\n", r"bad\.md:2: "),
     ("a\n\n{{ report.nope }}\n", r"bad\.md:3: .*nope"),
     ("{{ ''.__class__ }}", r"bad\.md(:1)?: .*unsafe"),
+    ("\n{{ 1 / 0 }}", r"bad\.md:2: ZeroDivisionError: division by zero"),
 ])
 def test_user_template_errors_name_file_and_line(tmp_path: pathlib.Path, text: str, message: str) -> None:
     t = tmp_path / "bad.md"
@@ -400,3 +403,36 @@ def test_hostile_page_in_a_real_browser(tmp_path: pathlib.Path) -> None:
     assert '<form id="filters" class="filters">' in dom  # our script ran: its CSP hash matches
     assert "<img" not in dom and dom.count("<script>") == 1
     assert "{{ 7*7 }}" in dom
+
+
+# ───────── end to end: a real repository through the report builder ─────────
+
+
+def test_every_format_shows_every_row_of_a_real_report(repo: Repo) -> None:
+    text = EXAMPLE_002.read_text(encoding="utf-8")
+    repo.write("assessments/kenko.toml", text)
+    first = repo.commit("評価書を登録")
+    edited = text.replace(
+        "・本市は、情報資産の状況について、検査を行うことができる。",
+        "・本市は、情報資産の状況について、検査を行うことができる。\n・=HYPERLINK(\"x\") <script>alert(1)</script> {{ 7*7 }}",
+    ).replace('contact = "呉市福祉保健部福祉保健課', 'contact = "-呉市福祉保健部健康増進課')
+    assert edited.count("\n") == text.count("\n") + 1
+    repo.write("assessments/kenko.toml", edited)
+    last = repo.commit("委託契約の規定に追記し、連絡先を変更\n\nPIA-Cause: 標準化")
+    report = build_report(Options(since=first, repo=str(repo.path)))
+    assert len(report.rows) >= 2
+    n = len(report.rows)
+
+    data = json.loads(render.render(report, "json"))
+    assert len(data["rows"]) == n and all(r["commits"] == [last] and r["author"] == "山田 花子" for r in data["rows"])
+    assert {r["date_wareki"] for r in data["rows"]} == {"令和8年1月6日"}
+    md = render.render(report, "md").decode()
+    assert sum(line.startswith("| 令和8年1月6日 |") for line in md.splitlines()) == n
+    assert "<script>" not in md
+    html = render.render(report, "html").decode()
+    assert html.count('<tr class="ji') == n and "<script>alert" not in html and "{{ 7*7 }}" in html
+    assert "<ins>\n・=HYPERLINK(&#34;x&#34;) &lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }}</ins>" in html
+    rows = list(csv.reader(io.StringIO(render.render(report, "csv").decode("utf-8-sig"), newline="")))
+    assert len(rows) == n + 1 and "'-呉市福祉保健部健康増進課" in {c[3].split(" ")[0] for c in rows}
+    ws = openpyxl.load_workbook(io.BytesIO(render.render(report, "xlsx")))["変更箇所"]
+    assert ws.max_row == n + 1 and {c.data_type for r in ws.iter_rows() for c in r if c.value is not None} == {"s"}
