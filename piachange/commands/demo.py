@@ -1,7 +1,24 @@
 from __future__ import annotations
 
+import sys
+
 import typer
+
+from piachange.demo import build_demo
+from piachange.report import Options, build_report
 
 
 def register(app: typer.Typer) -> None:
-    """Not wired yet: this command arrives with its issue."""
+    @app.command()
+    def demo(
+        directory: str = typer.Argument(None, metavar="[DIR]", help="Where to build it (new or empty; default: a new temporary directory)."),
+    ) -> None:
+        """Build a small git repository of sample assessments with a history, and print its 変更箇所 report."""
+        from piachange.render import render  # imported late: the renderer loads its templates
+
+        made = build_demo(directory)
+        report = build_report(Options(since=made.first, repo=made.path))
+        sys.stdout.buffer.write(render(report, "md"))
+        sys.stdout.flush()
+        print(f"\ndemo repository: {made.path}\n"
+              f"  try: cd {made.path} && piachange report --since {made.first[:9]} --per-commit", file=sys.stderr)
