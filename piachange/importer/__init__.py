@@ -61,7 +61,7 @@ def import_text(text: str, form: str = "auto", source: str = "") -> ImportResult
     reader = Reader(schema, pdf)
     for no, line in enumerate(lines, 1):
         reader.feed(no, line)
-    reader.finish()
+    reader.close()
     if pdf:
         reader.review(0, "layout", "", "no table cells in the source (PDF reading order): placement of repeated items and multi-line values is a guess; compare every item with the original")
     data: dict[str, Any] = {"meta": {"form": kind, "schema_version": schema.version, **({"source": source} if source else {})}}

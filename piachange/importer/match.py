@@ -29,7 +29,7 @@ _PLACEHOLDER = re.compile(r"^(システム|委託事項|提供先|移転先)\d+[
 def norm(text: str, fold: bool = True) -> str:
     """Return a label reduced for comparison: no markup, NFKC, no spaces, no ※ note, variants folded."""
     s = nfkc(label_text(text))
-    s = re.sub(r"※.*$", "", s)
+    s = re.sub(r"\s*※\s*(?:\([^()]*\))?\s*$", "", s)  # the ※ mark and its (…を除く。) note; text after it is a value
     s = re.sub(r"\s+", "", s)
     if fold:
         for a, b in _FOLDS:

@@ -9,40 +9,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from piachange.importer import annex
-from piachange.importer.match import Hit, Labels, norm
+from piachange.importer.blocks import Review, Slot, State
+from piachange.importer.match import Hit, norm
 from piachange.importer.text import BOX, RADIO, TICK, is_choice_fragment, label_text, nfkc, squash, strip_html
 from piachange.importer.values import Parsed, parse_checks, parse_choice, parse_date, parse_flags, parse_text, take_count, take_labelled
-from piachange.schema import Form, Node
+from piachange.schema import Node
 
 _WINDOW = 12  # a label in a later cell of a row must be this close to the cursor
 _OUT_OF_ORDER = "printed out of the form's order"
+_DEBRIS = re.compile(r"[\[\]○]")
 _MARKER = re.compile(r"^\[?\s*(平成|令和)\s*\d+\s*年\s*\d+\s*月\s*様式\s*\d\s*\]?$")
-
-
-@dataclass(frozen=True)
-class Review:
-    """One place a person must check before the first commit."""
-
-    line: int
-    kind: str
-    item: str
-    message: str
-
-
-@dataclass
-class Slot:
-    """A leaf being filled from one or more printed lines."""
-
-    line: int
-    node: Node
-    path: tuple[str, ...]
-    lines: list[str]
-    open: bool
-    copy: bool = False
-    note: str = ""  # how the printed label differs from the form
 
 
 @dataclass
@@ -54,65 +32,8 @@ class Target:
     split: bool = False
 
 
-class Reader:
+class Reader(State):
     """Feed lines one by one; ``data`` grows into a document tree."""
-
-    def __init__(self, form: Form, pdf: bool) -> None:
-        self.form, self.pdf = form, pdf
-        self.labels = Labels(form)
-        self.data: dict[str, Any] = {}
-        self.reviews: list[Review] = []
-        self.unplaced: list[tuple[int, str]] = []
-        self.cursor = -1
-        self.inst: dict[str, str] = {}
-        self.slot: Slot | None = None
-        self.mode = ""
-        self.printed_groups: set[tuple[str, ...]] = set()
-        self.printed: dict[tuple[str, ...], bool] = {}  # leaf -> printed value not blank
-        self.recognised: set[tuple[str, ...]] = set()
-        self.copies: list[tuple[int, str]] = []
-        self.last_value = ""
-        self.besshi = ""
-        self.label_tail = ""
-        self.toc_seen: set[str] = set()
-        self.choices = {c for n in form.nodes for c in n.choices}
-        self.toc = {norm(n.heading()) for n in form.nodes if len(n.parts) == 1 and n.number}
-        self.toc |= {norm(n.label) for n in form.nodes if n.kind in ("list", "changes") or n.path == "annex_affair"}
-
-    # ------------------------------------------------------------ helpers
-
-    def review(self, line: int, kind: str, item: str, message: str) -> None:
-        self.reviews.append(Review(line, kind, item, message))
-
-    def unplace(self, line: int, text: str, why: str = "") -> None:
-        text = squash(strip_html(text)) if "\n" not in text else text
-        if not text.strip():
-            return
-        self.unplaced.append((line, text))
-        short = text if len(text) <= 60 else text[:60] + "…"
-        self.review(line, "unplaced", "", (why + ": " if why else "") + f"could not place 「{short}」")
-
-    def concrete(self, node: Node) -> tuple[str, ...]:
-        out: list[str] = []
-        for i, seg in enumerate(node.parts):
-            out.append(self.inst.get(".".join(node.parts[: i + 1]), "1") if seg == "*" else seg)
-        return tuple(out)
-
-    def item(self, path: tuple[str, ...]) -> str:
-        return self.form.label_path(path)
-
-    def put(self, path: tuple[str, ...], value: Any) -> Any:
-        """Set a value; return the value already there (None if none)."""
-        table = self.data
-        for seg in path[:-1]:
-            table = table.setdefault(seg, {})
-        old = table.get(path[-1])
-        table[path[-1]] = value
-        return old
-
-    def mark(self, path: tuple[str, ...]) -> None:
-        for i in range(1, len(path) + 1):
-            self.printed_groups.add(path[:i])
 
     # ------------------------------------------------------------ lines
 
@@ -120,6 +41,8 @@ class Reader:
         """Place one printed line."""
         cells = [c.strip() for c in raw.split("\t")]
         filled = [c for c in cells if c]
+        if self.pdf_changes(no, raw):
+            return
         if self.mode == "toc" and self.in_toc(filled):
             return
         if self.mode == "table" and self.table_row(no, cells, filled):
@@ -131,22 +54,41 @@ class Reader:
             return
         if not filled:
             if self.slot and self.slot.open:
-                self.slot.lines.append("")
+                if self.pdf and (self.slot.inline or (self.slot.node.kind not in ("text", "checks") and self.slot.lines)):
+                    self.finish()  # in PDF text a blank line ends a wrapped value (only free text runs on)
+                else:
+                    self.slot.lines.append("")
             return
         if self.junk(no, cells, filled):
             return
         if self.row(no, cells, raw):
             return
+        if self.pdf and _debris(raw):
+            if self.slot and self.slot.open and self.slot.node.kind in ("checks", "choice"):
+                self.slot.lines.append(raw)
+                return
+            self.finish()
+            self.debris.append((no, raw.strip()))
+            return
         if self.mode == "diagram":
             self.unplace(no, raw, "(別添1) diagram text (the diagram is an image; store its path in annex_affair.diagram)")
-        elif self.slot and self.slot.open:
+        elif self.slot and self.slot.open and self._continues(raw):
             self.slot.lines.append(raw)
         else:
+            self.finish()
             self.unplace(no, raw)
+
+    def _continues(self, raw: str) -> bool:
+        """Return whether a line may continue the open value (in PDF text only free text runs on)."""
+        if not self.pdf or self.slot is None or self.slot.node.kind in ("text", "period", "list"):
+            return True
+        if self.slot.node.kind == "choice":
+            return any(c in nfkc(raw) for c in self.slot.node.choices)
+        return self.slot.node.kind == "date" and not self.slot.lines
 
     def junk(self, no: int, cells: list[str], filled: list[str]) -> bool:
         """Return whether a line carries nothing to place (layout debris, repeated option tables)."""
-        if all(re.fullmatch(r"[-|:\s]+", c) for c in filled):
+        if all(re.fullmatch(r"[-|:\s]*-{3,}[-|:\s]*", c) for c in filled):  # markdown table rules
             return True
         if all(is_choice_fragment(c, self.choices) for c in filled):
             return True
@@ -239,7 +181,7 @@ class Reader:
                 hit = self.pick(split[0], near)
                 if hit is not None:
                     return Target(hit, [split[1]], split=True)
-        if first and (tabbed or self.pdf) and len(lt) <= 120 and not lt.endswith("。"):
+        if first and tabbed and len(lt) <= 120 and not lt.endswith("。"):
             hit = self.pick(self.labels.closest(cell), near)
             if hit is not None:
                 self.label_tail = hit.tail
@@ -335,7 +277,7 @@ class Reader:
             self.unplace(no, title, f"text beside {node.label.replace('{n}', n)}")
 
     def label_note(self, no: int, hit: Hit, path: tuple[str, ...]) -> None:
-        if hit.note:
+        if hit.note and not (self.pdf and hit.note == _OUT_OF_ORDER):
             self.review(no, "label", self.item(path), hit.note)
 
     # ------------------------------------------------------------ leaves
@@ -353,7 +295,7 @@ class Reader:
             return
         value = "\t".join(t.cells)
         has = bool(value.strip())
-        self.slot = Slot(no, node, path, [value] if has else [], open=last and (not has or not tabbed), copy=copy, note=t.hit.note)
+        self.slot = Slot(no, node, path, [value] if has else [], open=last and (not has or not tabbed), copy=copy, note=t.hit.note, inline=has)
         if node.kind == "list":
             self.mode = "records"
             self.slot.open = True
@@ -379,11 +321,14 @@ class Reader:
             self.copies.append((s.line, parse_text(s.lines).value))
             return
         parsed = self.parse(s, joined)
-        self.printed[s.path] = bool(joined.strip())
+        self.where[s.path] = s.line
+        # an empty cell, bare option lists or empty boxes print nothing (the coverage denominator)
+        self.printed[s.path] = parsed.value not in ("", {}, []) or bool(parsed.leftover) or (s.node.kind == "checks" and bool(joined.strip()))
         if parsed.recognised and parsed.value not in ("", {}, []):
             self.recognised.add(s.path)
         old = self.put(s.path, parsed.value)
-        if s.note and not (old == parsed.value and s.note.startswith(_OUT_OF_ORDER)):
+        quiet = s.note.startswith(_OUT_OF_ORDER) and (old == parsed.value or self.pdf)  # PDF order is flagged once
+        if s.note and not quiet:
             self.review(s.line, "label", self.item(s.path), s.note)
         if old not in (None, "", {}, [], parsed.value) and s.node.kind != "checks":
             self.put(s.path, old)
@@ -442,64 +387,8 @@ class Reader:
         elif parsed.leftover:
             self.unplaced.append((line, parsed.leftover))
 
-    # ------------------------------------------------------------ special blocks
 
-    def in_toc(self, filled: list[str]) -> bool:
-        """Skip the 項目一覧 entries; the block ends at the first line that is not a new entry."""
-        if not filled:
-            return True
-        key = norm(" ".join(filled))
-        if key in self.toc and key not in self.toc_seen:
-            self.toc_seen.add(key)
-            return True
-        self.mode = ""
-        return False
-
-    def cover_pair(self, no: int, cells: list[str], filled: list[str]) -> None:
-        """Place the row under 評価書番号 | 評価書名."""
-        self.mode = ""
-        if len(cells) >= 2:
-            for key, cell in (("number", cells[0]), ("title", cells[1])):
-                self.put(("cover", key), squash(strip_html(cell)))
-                self.printed[("cover", key)] = bool(cell)
-                if cell:
-                    self.recognised.add(("cover", key))
-            return
-        text = filled[0]
-        if re.fullmatch(r"\d+", nfkc(text)):
-            self.put(("cover", "number"), nfkc(text) if text.isascii() else text)
-            self.printed[("cover", "number")] = True
-            self.recognised.add(("cover", "number"))
-            self.slot = Slot(no, self.form.by_path["cover.title"], ("cover", "title"), [], open=True)
-        else:
-            self.slot = Slot(no, self.form.by_path["cover.title"], ("cover", "title"), [text], open=True)
-
-    def table_row(self, no: int, cells: list[str], filled: list[str]) -> bool:
-        if not filled or annex.is_change_header(cells):
-            return True
-        got = annex.change_row(cells)
-        if got is None:
-            self.mode = ""
-            return False
-        row, notes, leftover = got
-        rows = self.data.setdefault("changes", {}).setdefault("rows", [])
-        rows.append(row)
-        item = f"{self.form.changes_annex} row {len(rows)}"
-        for kind, message in notes:
-            self.review(no, kind, item, message)
-        if leftover:
-            self.unplaced.append((no, leftover))
-        return True
-
-    def besshi_row(self, no: int, cells: list[str], filled: list[str]) -> bool:
-        if not filled:
-            return True
-        att = self.data["attachments"][self.besshi]
-        if not att["columns"]:
-            att["columns"] = [squash(strip_html(c)) for c in cells if c]
-            return True
-        if len(filled) < 2:
-            self.mode = ""
-            return False
-        att["rows"].append(annex.besshi_row(cells, len(att["columns"])))
-        return True
+def _debris(raw: str) -> bool:
+    """Return whether a PDF line is checkbox or layout debris (brackets, ○, vertical single characters)."""
+    s = raw.strip(" \t\u3000")
+    return bool(_DEBRIS.search(s)) or len(s) <= 2

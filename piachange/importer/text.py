@@ -145,11 +145,28 @@ def canonical(raw_lines: list[str]) -> str:
     return "\n".join(out)
 
 
+def flex(label: str) -> str:
+    """Return a regex for a printed option label: width-insensitive brackets, optional spaces."""
+    out = []
+    for ch in label:
+        if ch in "(（":
+            out.append(r"[(（]")
+        elif ch in ")）":
+            out.append(r"[)）]")
+        elif ch in "、,":
+            out.append(r"[、,]")
+        elif ch.isspace():
+            continue
+        else:
+            out.append(re.escape(ch))
+    return r"\s*".join(out)
+
+
 def drop_choice_lists(text: str, choices: tuple[str, ...]) -> str:
     """Return a cell without its printed <選択肢> list (the marker and 「n) option」 entries)."""
     s = _CHOICE_HEAD.sub(" ", text)
     for c in sorted(choices, key=len, reverse=True):
-        s = re.sub(rf"\d{{1,2}}\s*[)）]\s*{re.escape(c)}", " ", s)
+        s = re.sub(r"\d{1,2}\s*[)）]\s*" + flex(c), " ", s)
     return s
 
 

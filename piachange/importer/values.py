@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from piachange.importer.text import BOX, RADIO, TICK, canonical, drop_choice_lists, nfkc, squash, strip_html
+from piachange.importer.text import BOX, RADIO, TICK, canonical, drop_choice_lists, flex, nfkc, squash, strip_html
 from piachange.schema import Node, Option
 from piachange.wareki import WarekiError, parse_wareki, to_wareki
 
@@ -44,23 +44,6 @@ def marks(text: str) -> str:
     return s
 
 
-def _flex(label: str) -> str:
-    """Return a regex for a printed option label: width-insensitive brackets, optional spaces."""
-    out = []
-    for ch in label:
-        if ch in "(（":
-            out.append(r"[(（]")
-        elif ch in ")）":
-            out.append(r"[)）]")
-        elif ch in "、,":
-            out.append(r"[、,]")
-        elif ch.isspace():
-            continue
-        else:
-            out.append(re.escape(ch))
-    return r"\s*".join(out)
-
-
 def _noise(s: str) -> str:
     """Return what is left of a cell once marks, brackets and punctuation are gone."""
     return re.sub(r"[\s\[\]()（）" + TICK + BOX + RADIO + r"・,、:：]+", "", s)
@@ -78,7 +61,7 @@ def parse_choice(node: Node, raw: str) -> Parsed:
         value, note = _as_choice(node, inside)
         rest = s[: m.start()] + s[m.end():]
         for c in node.choices:  # the other options, printed with empty boxes
-            rest = re.sub(BOX + r"\s*" + _flex(c), " ", rest)
+            rest = re.sub(BOX + r"\s*" + flex(c), " ", rest)
         p = Parsed(value, [note] if note else [])
         if not value:
             p.leftover = inside
@@ -115,7 +98,7 @@ def _choices_in(node: Node, s: str) -> list[tuple[str, str]]:
     """Return (choice, mark before it) for each option text that stands in the cell."""
     out, taken = [], s
     for c in sorted(node.choices, key=len, reverse=True):
-        m = re.search(r"([" + TICK + BOX + RADIO + r"]?)\s*" + _flex(c), taken)
+        m = re.search(r"([" + TICK + BOX + RADIO + r"]?)\s*" + flex(c), taken)
         if m:
             out.append((m.start(), c, m.group(1)))
             taken = taken[: m.start()] + " " * (m.end() - m.start()) + taken[m.end():]
@@ -124,7 +107,7 @@ def _choices_in(node: Node, s: str) -> list[tuple[str, str]]:
 
 def _rest(p: Parsed, s: str, used: list[str]) -> Parsed:
     for c in sorted(used, key=len, reverse=True):
-        s = re.sub(_flex(c), " ", s, count=1)
+        s = re.sub(flex(c), " ", s, count=1)
     _extra(p, s)
     return p
 
@@ -154,7 +137,7 @@ def take_count(raw: str) -> tuple[int | str, str, tuple[str, str] | None]:
 def take_labelled(raw: str, label: str) -> tuple[str, str]:
     """Return the text of 「(label: text)」 printed inside another item's cell, and the cell without it."""
     s = squash(strip_html(raw))
-    m = re.search(r"[(（]\s*" + _flex(label) + r"\s*[:：]\s*", s)
+    m = re.search(r"[(（]\s*" + flex(label) + r"\s*[:：]\s*", s)
     if not m:
         return "", raw
     end = _close(s, m.end() - 1, opener_at=m.start())
@@ -220,7 +203,7 @@ def parse_checks(options: tuple[Option, ...], raw: str) -> Parsed:
             leftovers.append(rest)
     if not found:
         for opt in options:  # PDF text may print a label without its box
-            if re.search(_flex(opt.label), s):
+            if re.search(flex(opt.label), s):
                 found += 1
         p.recognised = False
     text = squash(" ".join(_strip_headings(x) for x in leftovers))
@@ -240,7 +223,7 @@ def _option_at(options: tuple[Option, ...], text: str, taken: dict[str, Any]) ->
     """Return the option whose label starts ``text`` and the rest of the text."""
     t = text.lstrip()
     for opt in sorted(options, key=lambda o: -len(o.label)):
-        m = re.match(_flex(opt.label), t)
+        m = re.match(flex(opt.label), t)
         if m:
             return opt, t[m.end():], None
     head = re.split(r"\s", t.strip(), maxsplit=1)[0] if t.strip() else ""
