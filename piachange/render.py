@@ -360,7 +360,7 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 def _xlsx(data: dict[str, Any]) -> bytes:
     # openpyxl is imported here: about 0.2 s that md, html and json do not need.
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
     columns = OFFICIAL + REVIEW
@@ -369,21 +369,26 @@ def _xlsx(data: dict[str, Any]) -> bytes:
     ws = wb.active
     ws.title = "変更箇所"
     thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    jizen_fill = PatternFill("solid", fgColor="FCE4D6")
+    base = {"alignment": Alignment(wrap_text=True, vertical="top"), "border": Border(left=thin, right=thin, top=thin, bottom=thin)}
+    jizen = PatternFill("solid", fgColor="FCE4D6")
+    # Named styles, registered once: styling 30,000 cells one attribute at a time takes seconds.
+    for name, extra in (
+        ("pia-head", {"font": Font(bold=True), "fill": PatternFill("solid", fgColor="D9E1F2")}),
+        ("pia-cell", {}),
+        ("pia-jizen", {"fill": jizen}),
+        ("pia-jizen-timing", {"fill": jizen, "font": Font(bold=True, color="C00000")}),
+    ):
+        wb.add_named_style(NamedStyle(name=name, **base, **extra))
     for j, (_, header) in enumerate(columns, 1):
-        c = ws.cell(1, j, header)
-        c.font, c.fill, c.alignment, c.border = Font(bold=True), PatternFill("solid", fgColor="D9E1F2"), wrap, border
+        ws.cell(1, j, header).style = "pia-head"
     for i, row in enumerate(data["rows"], 2):
         for j, text in enumerate(_cells(row, columns), 1):
             c = ws.cell(i, j)
-            c.alignment, c.border = wrap, border
+            if row["timing"] != JIZEN:
+                c.style = "pia-cell"
+            else:
+                c.style = "pia-jizen-timing" if columns[j - 1][0] == "timing" else "pia-jizen"
             _put(c, text, f"{row['file']}: {row['item']}: {columns[j - 1][1]}")
-            if row["timing"] == JIZEN:
-                c.fill = jizen_fill
-                if columns[j - 1][0] == "timing":
-                    c.font = Font(bold=True, color="C00000")
     for j, width in enumerate(XLSX_WIDTHS, 1):
         ws.column_dimensions[get_column_letter(j)].width = width
     ws.freeze_panes = "C2"  # header row and the 変更日/項目 columns stay in view
@@ -396,10 +401,10 @@ def _xlsx(data: dict[str, Any]) -> bytes:
         notes = wb.create_sheet("確認事項")
         keys = (("assessment", "評価書", 16), ("file", "ファイル", 24), ("severity", "重要度", 10), ("message", "内容", 80))
         for j, (key, header, width) in enumerate(keys, 1):
-            notes.cell(1, j, header).font = Font(bold=True)
+            notes.cell(1, j, header).style = "pia-head"
             notes.column_dimensions[get_column_letter(j)].width = width
             for i, f in enumerate(data["findings"], 2):
-                notes.cell(i, j).alignment = wrap
+                notes.cell(i, j).style = "pia-cell"
                 _put(notes.cell(i, j), f[key], f"{f['file']}: finding")
     out = io.BytesIO()
     wb.save(out)
@@ -414,4 +419,5 @@ def _put(cell: Any, text: str, where: str) -> None:
         raise PiaError(f"{where} has {len(text)} characters, more than an Excel cell holds ({XLSX_CELL_MAX}); use --format csv or html")
     cell.value = _ILLEGAL.sub(lambda m: chr(0x2400 + ord(m.group())), text)
     cell.data_type = "s"  # openpyxl would store a str starting with "=" as a formula
-    cell.quotePrefix = text.startswith(_FORMULA_START)  # and Excel keeps it text when it is edited
+    if text.startswith(_FORMULA_START):
+        cell.quotePrefix = True  # and Excel keeps it text when it is edited
