@@ -33,6 +33,7 @@ CAUSE_TIMINGS = ("事前", "事後", "revision")
 CAUSE_KEYS = {"id", "label", "aliases", "timing", "template", "reason", "note"}
 OVERRIDE_KEYS = {"commit", "item", "file", "timing", "cause", "reason"}
 TRAILERS = ("PIA-Cause", "PIA-Timing", "PIA-Reason")
+OTHER_TRAILERS = ("PIA-Date",)  # read by the report builder (変更日)
 _STATEMENT = re.compile(r"^(?P<name>[^(（]*?)\s*(?:[(（](?P<scope>.*)[)）])?\s*$", re.DOTALL)
 _SCOPE_SPLIT = re.compile(r"[,，;；]")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -189,8 +190,9 @@ def _commit_statements(sha: str, subject: str, trailers: tuple[tuple[str, str], 
     for key, value in trailers:
         canon = next((t for t in TRAILERS if t.lower() == key.strip().lower()), None)
         if canon is None:
-            if key.strip().lower().startswith("pia-"):
-                raise PiaError(f"{who}: unknown trailer '{key}'{_hint(key, TRAILERS)}")
+            known = (*TRAILERS, *OTHER_TRAILERS)
+            if key.strip().lower().startswith("pia-") and key.strip().lower() not in {t.lower() for t in known}:
+                raise PiaError(f"{who}: unknown trailer '{key}'{_hint(key, known)}")
             continue
         if canon == "PIA-Reason":
             if not value.strip():

@@ -88,7 +88,8 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
     for i, ch in enumerate(changes):
         others = [j for j in anchors if j != i and groups[j] == groups[i]]
         jizen = [j for j in others if first[j].timing == "事前"]
-        linked = [j for j in jizen if _linked(i, j, changes, subjects, terms)]
+        # sorted by item, not by input order: explain, given the rows in date order, links the same way
+        linked = sorted((j for j in jizen if _linked(i, j, changes, subjects, terms)), key=lambda j: (changes[j].file, changes[j].path))
         facts = {"has-jizen" if jizen else "no-jizen"}
         if linked:
             facts.add("linked-jizen")

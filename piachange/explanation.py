@@ -1,0 +1,75 @@
+"""``piachange explain``: the report's rows with every rule tried, as plain data or text."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from piachange import classify
+from piachange.config import load_config
+from piachange.predicates import glob_matches, is_glob
+from piachange.report import Options, build
+from piachange.resolve import norm_label
+
+
+def explain_range(opts: Options, item: str = "") -> dict[str, Any]:
+    """Return the explanation of the rows ``report`` prints for ``opts`` (``item``: only rows it names)."""
+    built = build(opts)
+    rows = list(built.report.rows)
+    data = classify.explain([r.change for r in rows], config=load_config(built.root), per_commit=opts.per_commit)
+    for row, out in zip(rows, data["rows"]):
+        out["decision"]["date"] = row.date.isoformat()  # the report's 変更日 (--date, PIA-Date)
+    data["findings"] = [dataclasses.asdict(f) for f in built.report.findings]
+    data["since"], data["until"], data["per_commit"] = built.report.since, built.report.until, built.report.per_commit
+    if item:
+        data["rows"] = [r for r in data["rows"] if _names(item, r)]
+    return data
+
+
+def _names(query: str, row: dict[str, Any]) -> bool:
+    if is_glob(query) and glob_matches(query, row["path"]):
+        return True
+    return norm_label(query) in norm_label(row["item"])
+
+
+def to_json(data: dict[str, Any]) -> str:
+    """Return the explanation as JSON text."""
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_text(data: dict[str, Any]) -> str:
+    """Return the explanation as readable text: one block per row, rules in the order tried."""
+    lines = [f"{data.get('since', '')}..{data.get('until', '')} ({'per commit' if data.get('per_commit') else 'net'}),"
+             f" configuration: {data['config']}", ""]
+    for r in data["rows"]:
+        star = ", ※" if r["star"] else ""
+        lines.append(f"{r['file']}: {r['item']}")
+        lines.append(f"  {r['path'] or '(whole assessment)'} — {r['kind']}{star}")
+        lines += _block("before", r["before"]) + _block("after", r["after"])
+        for c in r["commits"]:
+            trailers = "; ".join(f"{k}: {v}" for k, v in c["trailers"] if k.lower().startswith("pia-"))
+            lines.append(f"  commit {c['sha'][:9]} {c['date'][:10]} {c['subject']}" + (f" [{trailers}]" if trailers else ""))
+        for s in r["statements"]:
+            lines.append(f"  stated: {s}")
+        lines.append(f"  submission: {', '.join(r['submission'])}")
+        for a in r["rules"]:
+            mark = {True: "✓", False: "✗", None: "…"}[a["matched"]]
+            lines.append(f"  {mark} {a['rule']} ({a['origin']}): {'; '.join(a['why'])}")
+        d = r["decision"]
+        by = f"override {d['rule']}" if d["override"] else f"rule {d['rule']}"
+        lines.append(f"  → {d['timing']} 「{d['reason']}」 ({by}; 変更日 {d['date']})")
+        if d["override"] and r["ruled_timing"] != d["timing"]:
+            lines.append(f"    the rules said {r['ruled_timing']}")
+        lines += [f"  ! {w}" for w in d["warnings"]]
+        lines.append("")
+    for f in data["findings"]:
+        lines.append(f"{f['severity']}: {f['file']}: {f['message']}")
+    if not data["rows"]:
+        lines.append("no rows")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _block(name: str, text: str) -> list[str]:
+    parts = text.splitlines() or [""]
+    return [f"  {name + ':':8}{parts[0]}", *(f"  {'':8}{p}" for p in parts[1:])]
