@@ -30,7 +30,6 @@ from piachange.wareki import WarekiError, parse_date
 
 DEFAULT_SCOPE = "assessments"
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
-_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 def parse_trailers(message: str) -> tuple[tuple[str, str], ...]:

@@ -256,6 +256,39 @@ def test_report_never_changes_the_work_tree_or_index(repo: Repo, hist: dict[str,
     assert "令和8年1月6日" in out_file.read_text(encoding="utf-8")
 
 
+def _processes(repo: Repo, per_commit: bool, monkeypatch: pytest.MonkeyPatch) -> int:
+    import git.cmd  # the spy counts real processes; nothing is faked
+
+    started: list[list[str]] = []
+    real = git.cmd.safer_popen
+
+    def spy(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
+        started.append(cmd)
+        return real(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(git.cmd, "safer_popen", spy)
+    progress: list[tuple[int, int]] = []
+    build_report(Options(since="v1", repo=str(repo.path), per_commit=per_commit), progress=lambda d, t: progress.append((d, t)))
+    monkeypatch.undo()
+    assert progress and progress[-1][0] == progress[-1][1]
+    return len(started)
+
+
+def test_git_processes_do_not_grow_with_history(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = base()
+    repo.write(KENKO, text(d))
+    repo.commit("初版")
+    repo.git("tag", "v1")
+    counts = []
+    for n in range(12):
+        d["basic"]["department"]["head_title"] = f"課長{n}"
+        repo.write(KENKO, text(d))
+        repo.commit(f"変更{n}")
+        if n in (1, 11):
+            counts.append(_processes(repo, True, monkeypatch))
+    assert counts[0] == counts[1] <= 6  # rev-parse, rev-list, one persistent cat-file --batch
+
+
 def test_markdown_to_stdout(repo: Repo, hist: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
     code, out, err = cli(["report", "--since", "v1"], repo.path, monkeypatch, capsysbinary)
     assert code == 0, err

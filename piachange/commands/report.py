@@ -7,12 +7,12 @@ import typer
 
 from piachange.atomic import write_atomic
 from piachange.annex import append_rows
-from piachange.report import Options, build, parse_date_option
+from piachange.report import Options, Progress, build, parse_date_option
 
 FORMATS = ("md", "html", "csv", "xlsx", "json")
 
 
-def _progress_bar() -> object:
+def _progress_bar() -> Progress | None:
     """Return a progress callback drawing on stderr, or None when stderr is not a terminal."""
     if not sys.stderr.isatty():
         return None
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
         opts = Options(since=since, until=until, repo=repo, paths=tuple(paths or ()), per_commit=per_commit,
                        date=parse_date_option(date) if date else None)
-        built = build(opts, progress=_progress_bar())  # type: ignore[arg-type]
+        built = build(opts, progress=_progress_bar())
         data = render(built.report, fmt, template=template)
         written = append_rows(built.report, built.root) if write else []
         if output:
