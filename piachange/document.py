@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
-import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -13,17 +12,13 @@ from typing import Any
 
 from piachange.errors import DocumentError, Problem
 from piachange.schema import FORM_KINDS, Form, Node, load_form
-from piachange.tomlscan import Path, Scan, scan
+from piachange.tomlscan import Path, Scan, explain_error, scan
 from piachange.wareki import WarekiError, parse_wareki, to_wareki
 
 META_KEYS = {"form", "schema_version", "source"}
 ROW_KEYS = {"date", "item", "before", "after", "timing", "reason", "paths", "cause", "rule", "commits"}
 TIMINGS = ("事前", "事後", "")
 RECORD_STYLES = ("bullet", "numbered", "inline")
-_TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-_TOML_END = " (at end of document)"
-# an integer literal longer than Python converts (sys.get_int_max_str_digits, 4300)
-_HUGE_INT = re.compile(r"(?:^|[=\[,])[ \t]*[+-]?(?:0[xob])?[0-9A-Fa-f_]{4000,}", re.MULTILINE)
 _MAX_DEPTH = 12
 
 
@@ -71,24 +66,9 @@ def parse(text: str, file: str, commit: str = "") -> tuple[dict[str, Any], Scan]
     """Parse TOML text; raise DocumentError with the line tomllib reports."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        msg = str(e)
-        m = _TOML_POS.search(msg)
-        line = int(m.group(1)) if m else 0
-        msg = _TOML_POS.sub("", msg)
-        if msg.endswith(_TOML_END):
-            # tomllib gives no line at the end of the text; the scanner knows where the open value began
-            line = scan(text).unclosed
-            msg = msg[: -len(_TOML_END)] + (": the value that starts here never ends" if line else " at the end of the file")
-            line = line or max(1, len(text.splitlines()))
+    except (ValueError, RecursionError) as e:  # TOMLDecodeError, or int() refusing a 5000-digit literal
+        line, msg = explain_error(text, e)
         raise DocumentError([Problem(file, line, f"invalid TOML: {msg}", commit)]) from None
-    except RecursionError:
-        line = scan(text).deepest or 1
-        raise DocumentError([Problem(file, line, "invalid TOML: arrays or tables nested too deeply", commit)]) from None
-    except ValueError:
-        m = _HUGE_INT.search(text)
-        line = text.count("\n", 0, m.start() + 1) + 1 if m else 1
-        raise DocumentError([Problem(file, line, "invalid TOML: an integer with too many digits", commit)]) from None
     return data, scan(text)
 
 
@@ -129,7 +109,7 @@ def _type_name(v: Any) -> str:
 def _suggest(key: str, candidates: list[str]) -> str:
     narrow = unicodedata.normalize("NFKC", key)
     if narrow != key and narrow in candidates:
-        return f" (did you mean '{narrow}'? keys are written in half-width characters)"
+        return f" (did you mean '{narrow}' in half-width characters?)"
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -164,7 +144,8 @@ class _Validator:
                 cands = [k for k in children if k != "*"]
                 if "*" in children:
                     of = children["*"].label.replace("{n}", "n")
-                    self.err(p, f"'{self.where(p)}': '{key}' is not an instance number{' of ' + of if of else ''} (use 1, 2, …)")
+                    hint = _suggest(key, [unicodedata.normalize("NFKC", key).lstrip("0") or "1"])
+                    self.err(p, f"'{self.where(p)}': '{key}' is not an instance number{' of ' + of if of else ''} (use 1, 2, …){hint}")
                 else:
                     self.err(p, f"unknown key '{self.where(p)}'{_suggest(key, cands)}")
                 continue

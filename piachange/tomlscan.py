@@ -8,10 +8,15 @@ multi-line strings and arrays); tomllib remains the judge of validity.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 
 Path = tuple[str | int, ...]
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
+_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_END = " (at end of document)"
+# an integer literal longer than Python converts (sys.get_int_max_str_digits, 4300 digits)
+_HUGE_INT = re.compile(r"(?:^|[=\[,])[ \t]*[+-]?(?:0[xob])?[0-9A-Fa-f_]{4000,}", re.MULTILINE)
 
 
 @dataclass
@@ -25,6 +30,7 @@ class Scan:
     tail: list[str] = field(default_factory=list)  # comments after the last statement
     unclosed: int = 0  # line where a multi-line string or array that never ends was opened
     deepest: int = 0  # line with the deepest bracket nesting (where a too-deep value is)
+    repeated: dict[int, tuple[Path, int]] = field(default_factory=dict)  # line -> (path, first line)
 
     def line_of(self, path: Path) -> int:
         """Return the line of ``path`` or of its nearest written ancestor (0 if none)."""
@@ -189,8 +195,33 @@ def scan(text: str) -> Scan:
 
 def _record(out: Scan, path: Path, start: int, lineno: int) -> None:
     """Note the line of ``path`` and of the tables it creates implicitly (``[a.b]`` creates ``a``)."""
+    if path in out.lines:
+        out.repeated.setdefault(lineno, (path, out.lines[path]))
     for i in range(start, len(path) + 1):
         out.lines.setdefault(path[:i], lineno)
+
+
+def explain_error(text: str, error: Exception) -> tuple[int, str]:
+    """Return (line, message) for a failure of ``tomllib.loads(text)``, located where tomllib cannot."""
+    if isinstance(error, RecursionError):
+        return scan(text).deepest or 1, "arrays or tables nested too deeply"
+    if not isinstance(error, tomllib.TOMLDecodeError):  # ValueError: int() refuses very long literals
+        m = _HUGE_INT.search(text)
+        return (text.count("\n", 0, m.start() + 1) + 1 if m else 1), "an integer with too many digits"
+    msg = str(error)
+    m = _POS.search(msg)
+    line = int(m.group(1)) if m else 0
+    msg = _POS.sub("", msg)
+    if msg.endswith(_END):
+        line = scan(text).unclosed
+        msg = msg[: -len(_END)] + (": the value that starts here never ends" if line else " at the end of the file")
+        line = line or max(1, len(text.splitlines()))
+    elif msg == r"Illegal character '\n'":
+        msg = "a string must end on the line where it starts (use ''' for text of several lines)"
+    elif msg.startswith(("Cannot overwrite a value", "Cannot declare")) and line in (sc := scan(text)).repeated:
+        path, first = sc.repeated[line]
+        msg = f"'{'.'.join(str(p) for p in path if not isinstance(p, int))}' is defined twice (first on line {first})"
+    return line, msg
 
 
 def _with_indexes(base: Path, aot: dict[Path, int]) -> Path:
