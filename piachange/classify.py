@@ -34,6 +34,7 @@ class Attempt:
     origin: str
     matched: bool | None
     why: tuple[str, ...]
+    note: str = ""  # the rule's own note, for the one that decided
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Trace:
     facts: tuple[str, ...]
     attempts: tuple[Attempt, ...]
     ruled_timing: str  # what the rules said before any override
+    wording: str  # where the 説明 text came from
 
 
 def classify(changes: list[model.Change], *, config: Config, per_commit: bool) -> tuple[list[model.Row], list[model.Finding]]:
@@ -112,7 +114,7 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
             warnings.append("しきい値判断: this change raises the required assessment (see the findings)")
         row = model.Row(change=ch, date=_date(ch, config), timing=timing, reason=reason, rule=rule_id,
                         warnings=tuple(dict.fromkeys(warnings)), override=override)
-        traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing))
+        traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing, _wording(rs, d, subj, override)))
     return traces, findings
 
 
@@ -137,7 +139,9 @@ def _explain_row(t: Trace) -> dict[str, Any]:
         "cause": t.stated.cause.label if t.stated.cause else None,
         "submission": list(t.facts),
         "rules": [{"rule": a.rule, "origin": a.origin, "matched": a.matched, "why": list(a.why)} for a in t.attempts],
+        "rule_note": next((a.note for a in t.attempts if a.matched), ""),
         "ruled_timing": t.ruled_timing,
+        "wording": t.wording,
         "decision": {"timing": row.timing, "reason": row.reason, "rule": row.rule, "override": row.override,
                      "warnings": list(row.warnings), "date": row.date.isoformat()},
     }
@@ -162,7 +166,7 @@ def _stated(ch: model.Change, rs: RuleSet, scopes: ScopeIndex) -> Stated:
         forced = _applicable([s for s in recorded if s.is_override], ch, c.sha, scopes) or \
             _applicable([s for s in said if s.is_override], ch, c.sha, scopes)
         per_commit.append(causes)
-        overrides += forced
+        overrides += [dataclasses.replace(s, commit=c.sha) for s in forced]
         considered += [s.describe() for s in causes + forced]
     warnings: list[str] = []
     cause, reason = None, ""
@@ -222,7 +226,7 @@ def _decide(rs: RuleSet, s: Subject, has_jizen: bool | None) -> Decision:
         timing, note = _timing(rs, rule, s, has_jizen)
         if note == "revision":
             stable = False
-        attempts.append(Attempt(rule.id, rule.origin, True, (*why, *([note] if note else []))))
+        attempts.append(Attempt(rule.id, rule.origin, True, (*why, *([note] if note else [])), rule.note))
         return Decision(rule, timing, tuple(attempts), stable)
     # the packaged rules end with a catch-all; an organisation that disabled it gets the safe answer
     fallback = Rule(id="no-rule", timing="事前", origin="piachange")
@@ -263,6 +267,23 @@ def _reason(rs: RuleSet, d: Decision, s: Subject, st: Stated, link: tuple[model.
     if text is None and rule.timing == "cause" and s.cause is not None:
         text = s.cause.reason if s.cause.reason is not None else rs.templates.get(s.cause.template, "")
     return _fill(text or "", d, s, st, link)
+
+
+def _wording(rs: RuleSet, d: Decision, s: Subject, override: bool) -> str:
+    """Return where the 説明 of a decision came from, for explain."""
+    if override:
+        return "the reason given with the forced timing"
+    if d.rule.reason is not None:
+        return f"rule {d.rule.id} ({d.rule.origin})"
+    names = dict(d.rule.templates)
+    name = names.get(d.timing, names.get("*"))
+    if name is None and d.rule.timing == "cause" and s.cause is not None:
+        if s.cause.reason is not None:
+            return f"cause {s.cause.id} ({s.cause.origin})"
+        name = s.cause.template
+    if not name:
+        return "none"
+    return f"template {name} ({rs.sources.get(f'templates.{name}', 'rules/default.toml')})"
 
 
 def _fill(text: str, d: Decision, s: Subject, st: Stated, link: tuple[model.Change, str] | None) -> str:

@@ -56,9 +56,11 @@ def to_text(data: dict[str, Any]) -> str:
         for a in r["rules"]:
             mark = {True: "✓", False: "✗", None: "…"}[a["matched"]]
             lines.append(f"  {mark} {a['rule']} ({a['origin']}): {'; '.join(a['why'])}")
+        if r["rule_note"]:
+            lines.append(f"    ({r['rule_note']})")
         d = r["decision"]
         by = f"override {d['rule']}" if d["override"] else f"rule {d['rule']}"
-        lines.append(f"  → {d['timing']} 「{d['reason']}」 ({by}; 変更日 {d['date']})")
+        lines.append(f"  → {d['timing']} 「{d['reason']}」 ({by}; 説明 from {r['wording']}; 変更日 {d['date']})")
         if d["override"] and r["ruled_timing"] != d["timing"]:
             lines.append(f"    the rules said {r['ruled_timing']}")
         lines += [f"  ! {w}" for w in d["warnings"]]

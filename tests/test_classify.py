@@ -1,0 +1,314 @@
+"""classify over real repositories: the behaviour users rely on, end to end through ``report``."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import pathlib
+import sys
+import tomllib
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from piachange import model
+from piachange.classify import classify, explain
+from piachange.cli import main
+from piachange.config import Config, load_config, parse_config
+from piachange.diff import diff_documents
+from piachange.document import load_bytes
+from piachange.errors import PiaError
+from piachange.fmt import format_data
+from piachange.report import Options, build_report
+from piachange.schema import load_form
+
+from conftest import Repo
+
+FILE = "assessments/x.toml"
+JST = dt.timezone(dt.timedelta(hours=9))
+LAW = "重要な変更に当たらないため、事前の公表・提出が義務付けられない。（法令改正等による変更）"
+
+
+def doc(form: str, data: dict[str, Any]) -> str:
+    """Return the canonical text of a document with a few items filled."""
+    return format_data(load_form(form), {"meta": {"form": form, "schema_version": 1}, **data})
+
+
+def juten(legal_basis: str, sources: dict[str, Any]) -> str:
+    return doc("juten", {"basic": {"linkage": {"status": "実施する", "legal_basis": legal_basis}},
+                         "files": {"1": {"acquisition": {"sources": sources}}}})
+
+
+def cli(args: list[str], cwd: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> tuple[int, str, str]:
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", ["piachange", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as e:
+        code = int(e.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def by_path(report: model.Report) -> dict[str, model.Row]:
+    return {".".join(r.change.path): r for r in report.rows}
+
+
+# ---------------------------------------------------------------- what users must be able to rely on
+
+
+def test_renumbered_law_is_jigo_and_a_new_source_is_jizen_with_no_configuration(repo: Repo) -> None:
+    repo.write(FILE, juten("番号法第19条第7号及び別表第二の16の項", {"principal": True}))
+    first = repo.commit("初版")
+    repo.write(FILE, juten("番号法第19条第8号及び別表第二の16の項", {"principal": True}))
+    repo.commit("番号法の号ずれを反映")
+    repo.write(FILE, juten("番号法第19条第8号及び別表第二の16の項", {"principal": True, "local_gov": True, "local_gov_detail": "転入元市区町村"}))
+    repo.commit("転入元市区町村からの入手を追加")
+    rows = by_path(build_report(Options(since=first, repo=str(repo.path))))
+    law, source = rows["basic.linkage.legal_basis"], rows["files.1.acquisition.sources"]
+    assert (law.timing, law.reason, law.rule) == ("事後", LAW, "law-reference-only")
+    assert law.change.item == "Ⅰ 基本情報 5. 情報提供ネットワークシステムによる情報連携 ②法令上の根拠"
+    assert (source.timing, source.rule) == ("事前", "star-substantive")
+    assert any("no PIA-Cause" in w for w in source.warnings)
+
+
+def test_a_system_replacement_cause_files_the_erasure_method_jizen(repo: Repo) -> None:
+    def zen(location: str, erasure: str) -> str:
+        return doc("zenkomoku", {"files": {"1": {"storage": {"location": location, "erasure": erasure}}}})
+
+    repo.write(FILE, zen("庁舎内サーバー室のサーバーに保管する。", "保存期間を過ぎた情報はシステムで削除する。"))
+    first = repo.commit("初版")
+    repo.write(FILE, zen("ガバメントクラウド上の健康管理システムに保管する。", "保存期間を過ぎた情報はガバメントクラウド上の健康管理システムで削除する。"))
+    repo.commit("健康管理システムの更改\n\nPIA-Cause: システム更改")
+    rows = by_path(build_report(Options(since=first, repo=str(repo.path))))
+    erasure = rows["files.1.storage.erasure"]
+    assert not erasure.change.star
+    assert erasure.change.item == "Ⅱ 特定個人情報ファイルの概要 6. 特定個人情報の保管・消去 ③消去方法"
+    assert (erasure.timing, erasure.rule, erasure.reason) == ("事前", "cause:system", "システム更改に伴う変更")
+    assert rows["files.1.storage.location"].timing == "事前"
+
+
+THIRD_OLD = {"procedure": {"third_party": {"conducted_on": dt.date(2021, 5, 11), "result": "基準を満たしている。"}}}
+THIRD_NEW = {"procedure": {"third_party": {"conducted_on": dt.date(2025, 1, 10), "result": "基準を満たしている。意見が付された。"}}}
+
+
+def third_party_repo(repo: Repo, config: str) -> str:
+    repo.write("piachange.toml", config)
+    repo.write(FILE, doc("zenkomoku", THIRD_OLD))
+    first = repo.commit("初版")
+    repo.write(FILE, doc("zenkomoku", THIRD_NEW))
+    repo.commit("第三者点検の結果を反映")
+    return first
+
+
+def test_an_organisation_files_third_party_rows_jizen_and_explain_shows_the_rule(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    first = third_party_repo(repo, '[settings]\nthird_party_timing = "事前"\n\n[templates]\nthird-party = "第三者点検の実施に伴う変更"\n')
+    rows = build_report(Options(since=first, repo=str(repo.path))).rows
+    assert [(r.timing, r.rule, r.reason) for r in rows] == [("事前", "third-party-result", "第三者点検の実施に伴う変更")] * 2
+    code, out, err = cli(["explain", "--since", first, "--item", "③結果"], repo.path, monkeypatch, capsys)
+    assert code == 0, err
+    assert "✓ third-party-result (rules/default.toml): path procedure.third_party.result matches procedure.third_party" in out
+    assert "timing from setting third_party_timing = 事前 (piachange.toml)" in out
+    assert "→ 事前 「第三者点検の実施に伴う変更」 (rule third-party-result; 説明 from template third-party (piachange.toml)" in out
+    assert "①実施日" not in out  # --item keeps one row
+    code, out, err = cli(["explain", "--since", first, "--format", "json"], repo.path, monkeypatch, capsys)
+    data = json.loads(out)
+    assert [r["decision"]["rule"] for r in data["rows"]] == ["third-party-result"] * 2
+    tried = data["rows"][0]["rules"]
+    assert [a["rule"] for a in tried] == ["new-assessment", "end-of-assessment", "third-party-result"]
+    assert [a["matched"] for a in tried] == [False, False, True]
+
+
+def test_an_organisation_rule_replacing_a_default_by_id_is_named_in_explain(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    first = third_party_repo(repo, '[[rules]]\nid = "third-party-result"\npath = "procedure.third_party"\ntiming = "事前"\n'
+                                   'reason = "第三者点検を公表前に実施"\n')
+    code, out, err = cli(["explain", "--since", first], repo.path, monkeypatch, capsys)
+    assert code == 0, err
+    assert "✓ third-party-result (piachange.toml)" in out
+    assert "→ 事前 「第三者点検を公表前に実施」 (rule third-party-result; 説明 from rule third-party-result (piachange.toml)" in out
+
+
+@pytest.mark.parametrize("config, file", [
+    ('[settings]\nthird_party_timng = "事前"\n', "piachange.toml"),
+    ('[tool.piachange.settings]\nthird_party_timng = "事前"\n', "pyproject.toml"),
+])
+def test_a_misspelt_key_fails_with_the_key_and_a_suggestion(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any, config: str, file: str) -> None:
+    repo.write(FILE, doc("zenkomoku", THIRD_OLD))
+    first = repo.commit("初版")
+    repo.write(FILE, doc("zenkomoku", THIRD_NEW))
+    repo.write(file, config)
+    repo.commit("第三者点検")
+    for command in ("report", "explain"):
+        code, out, err = cli([command, "--since", first], repo.path, monkeypatch, capsys)
+        assert (code, out) == (1, "")
+        assert "unknown key 'settings.third_party_timng' (did you mean 'third_party_timing'?)" in err
+        assert file in err and "Traceback" not in err
+
+
+def test_an_override_recorded_after_the_fact_in_the_configuration(repo: Repo) -> None:
+    repo.write(FILE, juten("番号法第19条第8号", {"principal": True}))
+    first = repo.commit("初版")
+    repo.write(FILE, juten("番号法第19条第8号", {"principal": True, "other": True, "other_detail": "医療機関"}))
+    sha = repo.commit("入手元の記載漏れ")
+    assert build_report(Options(since=first, repo=str(repo.path))).rows[0].timing == "事前"
+    repo.write("piachange.toml", f'[[overrides]]\ncommit = "{sha[:8]}"\nitem = "Ⅱ-3①入手元"\ntiming = "事後"\n'
+                                 'reason = "従前から医療機関から入手しており、記載漏れを補正するもの"\n')
+    [row] = build_report(Options(since=first, repo=str(repo.path))).rows
+    assert (row.timing, row.override, row.rule) == ("事後", True, f"override:{sha[:9]}")
+    assert row.reason == "従前から医療機関から入手しており、記載漏れを補正するもの"
+    assert any("files this ※ change 事後 although rule star-substantive says 事前" in w for w in row.warnings)
+
+
+def test_a_cause_recorded_after_the_fact_in_the_configuration(repo: Repo) -> None:
+    repo.write(FILE, juten("番号法第19条第7号", {}))
+    first = repo.commit("初版")
+    repo.write(FILE, juten("番号法第19条第8号", {}))
+    sha = repo.commit("号ずれ")
+    repo.write("piachange.toml", f'[[overrides]]\ncommit = "{sha}"\ncause = "法令改正"\n')
+    [row] = build_report(Options(since=first, repo=str(repo.path))).rows
+    assert (row.timing, row.rule, row.override) == ("事後", "cause:law", False)
+
+
+def test_an_unknown_cause_names_the_commit_and_lists_the_known_ones(repo: Repo) -> None:
+    repo.write(FILE, juten("番号法第19条第7号", {}))
+    first = repo.commit("初版")
+    repo.write(FILE, juten("番号法第19条第8号", {}))
+    sha = repo.commit("号ずれ\n\nPIA-Cause: 法律の改正")
+    with pytest.raises(PiaError) as e:
+        build_report(Options(since=first, repo=str(repo.path)))
+    assert f"commit {sha[:9]} (号ずれ): unknown cause '法律の改正'" in str(e.value)
+    assert "法令改正, 軽微な修正, 人事異動, 組織改正" in str(e.value)
+
+
+# ---------------------------------------------------------------- classify on its own
+
+
+def changes_between(form: str, before: dict[str, Any], after: dict[str, Any], message: str = "変更",
+                    trailers: tuple[tuple[str, str], ...] = ()) -> list[model.Change]:
+    """Return the changes of one commit between two documents (the differ, without git)."""
+    old = load_bytes(doc(form, before).encode(), FILE, "a")
+    new = load_bytes(doc(form, after).encode(), FILE, "b")
+    commit = model.Commit("b" * 40, "山田 花子", dt.datetime(2026, 3, 16, 9, tzinfo=JST), message, trailers)
+    return [dataclasses.replace(ch, commits=(commit,)) for ch in diff_documents(old, new)]
+
+
+def test_explain_lists_rules_in_order_up_to_the_deciding_one() -> None:
+    chs = changes_between("juten", {"basic": {"linkage": {"legal_basis": "番号法第19条第7号"}}},
+                          {"basic": {"linkage": {"legal_basis": "番号法第19条第8号"}}})
+    data = explain(chs, config=Config(), per_commit=False)
+    [row] = data["rows"]
+    ids = [r.id for r in Config().ruleset.rules]
+    assert [a["rule"] for a in row["rules"]] == ids[: ids.index("law-reference-only") + 1]
+    assert row["rules"][-1] == {"rule": "law-reference-only", "origin": "rules/default.toml", "matched": True,
+                                "why": ["only law references differ"]}
+    assert row["rules"][3] == {"rule": "cause-stated", "origin": "rules/default.toml", "matched": False,
+                               "why": ["cause: no cause stated (wanted *)"]}
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data  # plain data
+
+
+def test_a_catch_all_switched_off_leaves_the_safe_answer() -> None:
+    config = parse_config({"rules": [{"id": "default-jigo", "enabled": False}]}, "piachange.toml")
+    chs = changes_between("juten", {"disclosure": {"inquiry": {"handling": "記録する"}}},
+                          {"disclosure": {"inquiry": {"handling": "記録を残す"}}})
+    [row], _ = classify(chs, config=config, per_commit=False)
+    assert (row.timing, row.rule) == ("事前", "no-rule")
+
+
+def test_per_commit_mode_links_changes_within_a_commit_only() -> None:
+    loc = {"files": {"1": {"storage": {"location": "庁舎内に保管", "erasure": "削除する"}}}}
+    new = {"files": {"1": {"storage": {"location": "ガバメントクラウド上に保管", "erasure": "ガバメントクラウド上で削除する"}}}}
+    chs = changes_between("zenkomoku", loc, new)
+    other = dataclasses.replace(chs[1], commits=(dataclasses.replace(chs[1].commits[0], sha="c" * 40),))
+    rows, _ = classify([chs[0], other], config=Config(), per_commit=True)
+    assert [(r.timing, r.rule) for r in rows] == [("事前", "star-substantive"), ("事後", "default-jigo")]
+    rows, _ = classify([chs[0], other], config=Config(), per_commit=False)
+    assert [(r.timing, r.rule) for r in rows] == [("事前", "star-substantive"), ("事前", "accompanies-jizen")]
+
+
+def test_several_causes_for_one_item_take_the_safe_one() -> None:
+    chs = changes_between("juten", {"basic": {"linkage": {"legal_basis": "番号法第19条第7号"}}},
+                          {"basic": {"linkage": {"legal_basis": "番号法第19条第8号"}}},
+                          trailers=(("PIA-Cause", "法令改正"), ("PIA-Cause", "標準化")))
+    [row], _ = classify(chs, config=Config(), per_commit=False)
+    assert (row.timing, row.rule) == ("事前", "cause:standardisation")
+    assert any("different causes" in w for w in row.warnings)
+
+
+def test_a_cause_reason_fills_the_reason_placeholder() -> None:
+    config = parse_config({"causes": [{"id": "minor", "label": "軽微な修正", "timing": "事後", "reason": "軽微な修正（{reason}）"}]},
+                          "piachange.toml")
+    chs = changes_between("juten", {"disclosure": {"inquiry": {"handling": "記録する"}}},
+                          {"disclosure": {"inquiry": {"handling": "記録を残す"}}},
+                          trailers=(("PIA-Cause", "軽微な修正"), ("PIA-Reason", "表現の統一")))
+    [row], _ = classify(chs, config=config, per_commit=False)
+    assert (row.timing, row.reason) == ("事後", "軽微な修正（表現の統一）")
+
+
+def test_kiso_threshold_finding_lists_the_assessment_required() -> None:
+    chs = changes_between("kiso", {"threshold": {"population": {"count": "1万人以上10万人未満"}}},
+                          {"threshold": {"population": {"count": "30万人以上"}}})
+    [row], [finding] = classify(chs, config=Config(), per_commit=False)
+    assert finding.severity == "error" and finding.file == FILE
+    assert "a new 全項目評価 is required" in finding.message
+    assert row.timing == "事後" and any("しきい値判断" in w for w in row.warnings)
+
+
+def test_kiso_handlers_rising_matter_only_for_some_populations() -> None:
+    chs = changes_between("kiso", {"threshold": {"handlers": {"count": "500人未満"}}},
+                          {"threshold": {"handlers": {"count": "500人以上"}}})
+    _, [finding] = classify(chs, config=Config(), per_commit=False)
+    assert finding.severity == "warning"
+    assert "if 対象人数 1万人以上10万人未満" in finding.message and "重点項目評価" in finding.message
+
+
+# ---------------------------------------------------------------- the one mistake users cannot afford
+
+STAR_TEXTS = ["basic.mynumber_use.legal_basis", "files.1.acquisition.purpose", "files.1.storage.location",
+              "risks.1.use.risk1.measures", "files.1.profile.subjects_scope"]
+texts = st.text(alphabet="番号法第条項号別表の一二三0123456789住民基本台帳ネットワークシステム方法入手、。に基づく", min_size=1, max_size=40)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(STAR_TEXTS), before=texts, after=texts)
+def test_a_star_item_is_never_filed_jigo_silently(path: str, before: str, after: str) -> None:
+    """Without a cause or override, a ※ change is 事前, or 事後 only with a warning that says so."""
+    def tree(value: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        node = out
+        parts = path.split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+        return out
+
+    if before == after:
+        return
+    chs = changes_between("juten", tree(before), tree(after))
+    rows, _ = classify(chs, config=Config(), per_commit=False)
+    for row in rows:
+        assert row.change.star
+        if row.timing == "事後":
+            assert row.rule == "law-reference-only"
+            assert any("confirm it is not a 重要な変更" in w for w in row.warnings)
+
+
+def test_the_default_rules_and_causes_are_the_documented_ones() -> None:
+    rs = load_config("/nonexistent").ruleset
+    assert [r.id for r in rs.rules] == [
+        "new-assessment", "end-of-assessment", "third-party-result", "cause-stated", "procedure-revision", "kiso-correction",
+        "law-reference-only", "typo-fix", "organisation-contact", "star-instance", "star-substantive", "accompanies-jizen",
+        "pure-deletion", "default-jigo",
+    ]
+    docs = (pathlib.Path(__file__).parent.parent / "docs" / "rules.md").read_text(encoding="utf-8")
+    for r in rs.rules:
+        assert f"`{r.id}`" in docs, f"rule {r.id} is not documented in docs/rules.md"
+    for c in rs.causes:
+        assert c.label in docs, f"cause {c.label} is not documented in docs/rules.md"
+    default = tomllib.loads((pathlib.Path(__file__).parent.parent / "piachange" / "rules" / "default.toml").read_text(encoding="utf-8"))
+    assert len(default["rules"]) == len(rs.rules)
