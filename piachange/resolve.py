@@ -58,7 +58,7 @@ def _walk(form: Form, pattern: str, table: dict, path: tuple[str, ...], words: l
         if node.key not in table:
             continue
         p = (*path, node.key)
-        w = [*words, *(x for x in (node.prefix, node.heading()) if x)]
+        w = [*words, *(x for x in (node.prefix, node.heading()) if x)] if node.in_item else words
         n = [*nums, node.number] if node.number else nums
         label_n = [*n, node.label] if node.label else n
         yield Item(p, node, " ".join(w), _compact(label_n))

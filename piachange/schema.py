@@ -15,7 +15,7 @@ CONTAINER_KINDS = frozenset({"group", "repeat"})
 FORM_KINDS = ("zenkomoku", "juten", "kiso")
 FORM_NAMES = {"zenkomoku": "全項目評価書", "juten": "重点項目評価書", "kiso": "基礎項目評価書"}
 _CIRCLED = set("①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳")
-_NODE_FIELDS = {"path", "kind", "number", "label", "prefix", "star", "star_note", "choices", "options", "max", "min", "note"}
+_NODE_FIELDS = {"path", "kind", "number", "label", "prefix", "star", "star_note", "choices", "options", "max", "min", "note", "in_item"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class Node:
     max: int = 0
     min: int = 0
     note: str = ""
+    in_item: bool = True  # false: a heading the 変更箇所 項目 column leaves out (as published tables do)
     parts: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -135,7 +136,8 @@ class Form:
             if node is None:
                 words.append(seg)
                 continue
-            words += [node.prefix, node.heading()]
+            if node.in_item:
+                words += [node.prefix, node.heading()]
         if option:
             words.append(option)
         return " ".join(w for w in words if w)
@@ -190,6 +192,7 @@ def _parse(kind: str, data: dict, origin: str) -> Form:
                 max=int(raw.get("max", 0)),
                 min=int(raw.get("min", 0)),
                 note=raw.get("note", ""),
+                in_item=bool(raw.get("in_item", True)),
                 parts=tuple(path.split(".")),
             )
         )
