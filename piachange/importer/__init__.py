@@ -8,10 +8,13 @@ importer guessed or the source contradicts itself.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from piachange.atomic import write_atomic
+from piachange.document import decode, load_bytes
 from piachange.errors import PiaError
 from piachange.fmt import format_data
 from piachange.importer.reader import Reader, Review
@@ -19,7 +22,7 @@ from piachange.importer.review import Coverage, check, coverage
 from piachange.importer.text import nfkc
 from piachange.schema import FORM_KINDS, load_form
 
-__all__ = ["ImportResult", "Review", "Coverage", "detect_form", "import_text", "report_json"]
+__all__ = ["ImportResult", "Review", "Coverage", "detect_form", "import_file", "import_text", "report_json"]
 
 _TITLES = {"全項目評価書": "zenkomoku", "重点項目評価書": "juten", "基礎項目評価書": "kiso"}
 _YOSHIKI = {"4": "zenkomoku", "3": "juten", "2": "kiso"}
@@ -105,3 +108,22 @@ def report_json(result: ImportResult, source: str = "") -> str:
         "unplaced": [{"line": line, "text": text} for line, text in result.unplaced],
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def import_file(src: str, out: str | None = None, form: str = "auto", report: str | None = None) -> ImportResult:
+    """Import ``src``; check the result; write OUT and the JSON report (atomically) when given."""
+    try:
+        with open(src, "rb") as fh:
+            raw = fh.read()
+    except OSError as e:
+        raise PiaError(f"{src}: cannot read: {e.strerror}") from None
+    result = import_text(decode(raw, src), form, source=os.path.basename(src))
+    load_bytes(result.text.encode("utf-8"), out or "<stdout>")  # never hand out a document `check` rejects
+    for target in (out, report):
+        if target and not os.path.isdir(os.path.dirname(os.path.abspath(target))):
+            raise PiaError(f"{target}: directory {os.path.dirname(os.path.abspath(target))} does not exist; nothing written")
+    if out:
+        write_atomic(out, result.text)
+    if report:
+        write_atomic(report, report_json(result, src))
+    return result

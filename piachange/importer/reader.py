@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from piachange.importer import annex
 from piachange.importer.blocks import Review, Slot, State
 from piachange.importer.match import Hit, norm
-from piachange.importer.text import BOX, RADIO, TICK, is_choice_fragment, label_text, nfkc, squash, strip_html
+from piachange.importer.text import BOX, RADIO, TICK, english_words, is_choice_fragment, label_text, nfkc, squash, strip_html
 from piachange.importer.values import Parsed, parse_checks, parse_choice, parse_date, parse_flags, parse_text, take_count, take_labelled
 from piachange.schema import Node
 
@@ -54,7 +54,8 @@ class Reader(State):
             return
         if not filled:
             if self.slot and self.slot.open:
-                if self.pdf and (self.slot.inline or (self.slot.node.kind not in ("text", "checks") and self.slot.lines)):
+                has = any(x.strip() for x in self.slot.lines)
+                if self.pdf and (self.slot.inline or (self.slot.node.kind not in ("text", "checks") and has)):
                     self.finish()  # in PDF text a blank line ends a wrapped value (only free text runs on)
                 else:
                     self.slot.lines.append("")
@@ -84,7 +85,7 @@ class Reader(State):
             return True
         if self.slot.node.kind == "choice":
             return any(c in nfkc(raw) for c in self.slot.node.choices)
-        return self.slot.node.kind == "date" and not self.slot.lines
+        return self.slot.node.kind == "date" and not any(x.strip() for x in self.slot.lines)
 
     def junk(self, no: int, cells: list[str], filled: list[str]) -> bool:
         """Return whether a line carries nothing to place (layout debris, repeated option tables)."""
@@ -143,6 +144,9 @@ class Reader(State):
                 continue
             if isinstance(got, Target):
                 targets.append(got)
+                words = [] if got.split else english_words(label_text(cell))
+                if words:
+                    self.review(no, "english", "", f"English word(s) inside a printed label: {', '.join(words)} (「{label_text(cell)}」) — check against the original")
                 continue
             if not targets:
                 return False
@@ -238,6 +242,7 @@ class Reader(State):
             for k in flags:
                 if k.key in values:
                     self.put((*path, k.key), values[k.key])
+                    self.where[(*path, k.key)] = no
                     self.printed[(*path, k.key)] = True
                     self.recognised.add((*path, k.key))
             self.notes(no, parsed, path)
@@ -365,6 +370,7 @@ class Reader(State):
             if kid.kind == "count":
                 n, joined, note = take_count(joined)
                 self.put((*base, kid.key), n)
+                self.where[(*base, kid.key)] = s.line
                 self.printed[(*base, kid.key)] = n != ""
                 if n != "":
                     self.recognised.add((*base, kid.key))

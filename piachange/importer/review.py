@@ -10,7 +10,8 @@ from piachange.importer.reader import Reader
 from piachange.importer.text import english_words
 from piachange.schema import Form, Node
 
-_SENTENCE_END = ("。", ")", "）", "」", "】", ">", "＞", "等", "と")
+# Hiragana a Japanese sentence may end with even when its 「。」 is missing.
+_ENDINGS = set("るたいだすうかねよのとやもへでにがをは")
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def check(form: Form, data: dict, reader: Reader) -> None:
         elif node.kind in ("text", "period") and isinstance(value, str) and value:
             words = english_words(value)
             if words:
-                reader.review(0, "english", form.label_path(path), f"English word(s) inside Japanese text: {', '.join(words)} — check against the original")
+                reader.review(reader.where.get(path, 0), "english", form.label_path(path), f"English word(s) inside Japanese text: {', '.join(words)} — check against the original")
             _cut_off(form, path, value, reader)
     _contradictions(form, data, reader)
 
@@ -105,7 +106,7 @@ def _unticked(node: Node, path: tuple[str, ...], value: dict, siblings: list[tup
         msg += f"; the text beside it names {', '.join(said)}, so some are probably ticked in the original"
     elif details:
         msg += f"; ( ) details are filled for {', '.join(k[:-7] for k in details)}"
-    reader.review(0, "no-tick", reader.form.label_path(path), msg + " — kept as printed")
+    reader.review(reader.where.get(path, 0), "no-tick", reader.form.label_path(path), msg + " — kept as printed")
 
 
 def _cut_off(form: Form, path: tuple[str, ...], value: str, reader: Reader) -> None:
@@ -113,22 +114,23 @@ def _cut_off(form: Form, path: tuple[str, ...], value: str, reader: Reader) -> N
     if len(lines) < 3:
         return
     ended = sum(1 for x in lines[:-1] if x.endswith("。"))
-    if ended >= 2 and not lines[-1].endswith(_SENTENCE_END) and len(lines[-1]) > 15:
-        reader.review(0, "cut-off", form.label_path(path), f"the text may be cut off: it ends 「…{lines[-1][-12:]}」")
+    last = lines[-1][-1]
+    if ended >= 2 and "\u3041" <= last <= "\u309f" and last not in _ENDINGS:
+        reader.review(reader.where.get(path, 0), "cut-off", form.label_path(path), f"the text may be cut off: it ends 「…{lines[-1][-12:]}」")
 
 
 def _contradictions(form: Form, data: dict, reader: Reader) -> None:
     linkage = data.get("basic", {}).get("linkage", {})
     if linkage.get("status") == "" and linkage.get("legal_basis"):
-        reader.review(0, "no-tick", form.label_path(("basic", "linkage", "status")), "no option is selected, but ②法令上の根拠 is filled (which implies 実施する) — kept blank as printed")
+        reader.review(reader.where.get(("basic", "linkage", "status"), 0), "no-tick", form.label_path(("basic", "linkage", "status")), "no option is selected, but ②法令上の根拠 is filled (which implies 実施する) — kept blank as printed")
     for n, f in data.get("files", {}).items():
         risk = data.get("risks", {}).get(n, {})
         status = f.get("provision", {}).get("status", {})
         if status.get("none") is True and risk.get("provision", {}).get("not_applicable") is False and "provision" in risk:
-            reader.review(0, "inconsistent", form.label_path(("risks", n, "provision", "not_applicable")), "「[ ] 提供・移転しない」 is not ticked although Ⅱ 5. says 行っていない — kept as printed")
+            reader.review(reader.where.get(("risks", n, "provision", "not_applicable"), 0), "inconsistent", form.label_path(("risks", n, "provision", "not_applicable")), "「[ ] 提供・移転しない」 is not ticked although Ⅱ 5. says 行っていない — kept as printed")
         out = f.get("outsourcing", {})
         if out.get("status") == "委託しない" and risk.get("outsourcing", {}).get("not_applicable") is False:
-            reader.review(0, "inconsistent", form.label_path(("risks", n, "outsourcing", "not_applicable")), "「[ ] 委託しない」 is not ticked although Ⅱ 4. says 委託しない — kept as printed")
+            reader.review(reader.where.get(("risks", n, "outsourcing", "not_applicable"), 0), "inconsistent", form.label_path(("risks", n, "outsourcing", "not_applicable")), "「[ ] 委託しない」 is not ticked although Ⅱ 4. says 委託しない — kept as printed")
         items = out.get("items", {})
         if isinstance(out.get("count"), int) and isinstance(items, dict) and items and out["count"] != len(items):
-            reader.review(0, "inconsistent", form.label_path(("files", n, "outsourcing", "count")), f"({out['count']}) 件 but {len(items)} 委託事項 are printed")
+            reader.review(reader.where.get(("files", n, "outsourcing", "count"), 0), "inconsistent", form.label_path(("files", n, "outsourcing", "count")), f"({out['count']}) 件 but {len(items)} 委託事項 are printed")
