@@ -23,8 +23,6 @@ from piachange.rules import DELETIONS, Rule, RuleSet, Subject, test
 from piachange.schema import load_form
 from piachange.threshold import threshold_findings
 
-SYSTEM_SUFFIXES = ("システム", "サーバー", "サーバ", "クラウド", "プラットフォーム", "ネットワーク")
-
 
 @dataclass(frozen=True)
 class Attempt:
@@ -336,7 +334,7 @@ def _terms(ch: model.Change, rs: RuleSet) -> set[str]:
     found = system_terms(f"{ch.before_text}\n{ch.after_text}")
     if ch.pattern == "basic.systems.*.name":
         found |= {v for v in (ch.before, ch.after) if isinstance(v, str) and v.strip()}
-    return {t for t in found if t not in common and t not in SYSTEM_SUFFIXES}
+    return {t for t in found if t not in common}
 
 
 def _linked(i: int, j: int, changes: list[model.Change], subjects: list[Subject], terms: list[set[str]]) -> bool:

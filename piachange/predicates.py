@@ -100,12 +100,14 @@ def _match(pat: tuple[str, ...], path: tuple[str, ...]) -> bool:
     return bool(path) and fnmatch.fnmatchcase(path[0], pat[0]) and _match(pat[1:], path[1:])
 
 
+_SYSTEM_WORDS = ("システム", "サーバー", "サーバ", "クラウド", "プラットフォーム", "ネットワーク")
 _SYSTEM_RE = re.compile(rf"[{_HAN}{_KATA}A-Za-zＡ-Ｚａ-ｚ0-9０-９]*(?:システム|サーバー|サーバ|クラウド|プラットフォーム|ネットワーク)")
 _MEASURE_RE = re.compile(r"[<＜]([^<>＜＞]{2,40}?)における(?:措置|処置)[>＞]")
 
 
 def system_terms(text: str) -> set[str]:
     """Return the system and platform names a text mentions (「ガバメントクラウド」, 「中間サーバー」)."""
-    terms = {m.group(0) for m in _SYSTEM_RE.finditer(text) if len(m.group(0)) >= 4}
+    # a bare 「システム」 (「①システムの名称」) names no system
+    terms = {m.group(0) for m in _SYSTEM_RE.finditer(text) if m.group(0) not in _SYSTEM_WORDS}
     terms |= {m.group(1) for m in _MEASURE_RE.finditer(text)}
     return terms
