@@ -13,8 +13,8 @@ comments and key order can never produce a change. The form decides the granular
   moving an item is a change (deepdiff runs with ``ignore_order=False``); tables have no
   order (TOML key order never matters).
 
-deepdiff finds the changed paths inside each top-level section; a section is handed to it only
-when ``==`` says it differs, so unchanged sections cost one comparison.
+deepdiff finds the changed paths; it stops at every table or list that ``==`` finds unchanged,
+so an unchanged subtree costs one comparison.
 """
 
 from __future__ import annotations
@@ -86,20 +86,20 @@ def diff_documents(old: Document | None, new: Document | None, style: Style = St
 def changed_items(form: Form, old: dict, new: dict) -> list[tuple[tuple[str, ...], str]]:
     """Return the (item path, leaf|instance|container) of every changed item, in form order."""
     found: dict[tuple[str, ...], str] = {}
-    for key in [k for k in new if k not in SKIP] + [k for k in old if k not in SKIP and k not in new]:
-        a, b = old.get(key), new.get(key)
-        if a == b:
-            continue
-        tree = DeepDiff(a, b, view="tree", ignore_order=False, threshold_to_diff_deeper=0, custom_operators=_OPERATORS)
-        for levels in tree.values():
-            for level in levels:
-                path = (key, *(str(p) for p in level.path(output_format="list")))
-                item, what = _item_of(form, path)
-                if what == CONTAINER:
-                    for sub, w in _walk(form, _lookup(old, item), _lookup(new, item), item):
-                        found.setdefault(sub, w)
-                else:
-                    found.setdefault(item, what)
+    a = {k: v for k, v in old.items() if k not in SKIP}
+    b = {k: v for k, v in new.items() if k not in SKIP}
+    if a == b:
+        return []
+    tree = DeepDiff(a, b, view="tree", ignore_order=False, threshold_to_diff_deeper=0, custom_operators=_OPERATORS)
+    for levels in tree.values():
+        for level in levels:
+            path = tuple(str(p) for p in level.path(output_format="list"))
+            item, what = _item_of(form, path)
+            if what == CONTAINER:
+                for sub, w in _walk(form, _lookup(old, item), _lookup(new, item), item):
+                    found.setdefault(sub, w)
+            else:
+                found.setdefault(item, what)
     return sorted(found.items(), key=lambda kv: order_key(form, kv[0]))
 
 
@@ -135,6 +135,8 @@ def _walk(form: Form, old: Any, new: Any, path: tuple[str, ...]) -> Iterator[tup
             yield path, LEAF
         return
     for key in [*new, *(k for k in old if k not in new)]:
+        if not path and key in SKIP:
+            continue
         sub, what = _item_of(form, (*path, key))
         if what == LEAF and sub == (*path, key):
             if old.get(key) != new.get(key):

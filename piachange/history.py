@@ -18,14 +18,17 @@ import codecs
 import datetime as dt
 import os
 import re
+import tomllib
 from typing import Iterable
 
 import git
 from git.util import hex_to_bin
 
-from piachange.document import Document, load_bytes
+from piachange.document import Document, complete, decode, load_bytes, validate
 from piachange.errors import DocumentError, PiaError
 from piachange.model import Commit
+from piachange.schema import load_form
+from piachange.tomlscan import Scan
 from piachange.wareki import WarekiError, parse_date
 
 DEFAULT_SCOPE = "assessments"
@@ -244,10 +247,29 @@ class History:
         if key not in self._docs:
             raw = self.repo.odb.stream(hex_to_bin(blob)).read()
             try:
-                self._docs[key] = load_bytes(raw, path, commit)
+                self._docs[key] = _load_unlocated(raw, path, commit)
             except DocumentError as e:
                 self._docs[key] = e
         found = self._docs[key]
         if isinstance(found, DocumentError):
             raise found
         return found
+
+
+def _load_unlocated(raw: bytes, path: str, commit: str) -> Document:
+    """Return a document like ``load_bytes`` without its line scan, which costs as much as parsing.
+
+    Versions from history are only compared, never formatted, and their line numbers are needed
+    only to report a problem: any doubt falls back to ``load_bytes``, which locates it.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return load_bytes(raw, path, commit)
+    try:
+        data = tomllib.loads(decode(raw, path, commit))
+    except (ValueError, RecursionError):
+        return load_bytes(raw, path, commit)
+    problems, warnings = validate(data, Scan(), path, commit)
+    if problems:
+        return load_bytes(raw, path, commit)
+    form = load_form(data["meta"]["form"])
+    return Document(path, form, complete(form, data, in_place=True), Scan(), commit, tuple(warnings))
