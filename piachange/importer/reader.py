@@ -328,7 +328,10 @@ class Reader(State):
         parsed = self.parse(s, joined)
         self.where[s.path] = s.line
         # an empty cell, bare option lists or empty boxes print nothing (the coverage denominator)
-        self.printed[s.path] = parsed.value not in ("", {}, []) or bool(parsed.leftover) or (s.node.kind == "checks" and bool(joined.strip()))
+        self.printed[s.path] = (
+            parsed.value not in ("", {}, []) or bool(parsed.leftover) or (s.node.kind == "checks" and bool(joined.strip()))
+            or any(k == "no-tick" for k, _ in parsed.notes)  # boxes are printed, the tick is lost
+        )
         if parsed.recognised and parsed.value not in ("", {}, []):
             self.recognised.add(s.path)
         old = self.put(s.path, parsed.value)

@@ -21,6 +21,7 @@ class Coverage:
     covered: int  # leaves whose group the source prints, minus leaves it prints blank
     recovered: int  # of those, leaves holding a value read from the source
     printed_blank: int
+    blank_cells: frozenset[tuple[str, ...]] = frozenset()  # leaves whose label is printed with an empty cell
 
     @property
     def share(self) -> float:
@@ -46,16 +47,32 @@ def leaves(form: Form, data: dict, prefix: tuple[str, ...] = (), pattern: str = 
 
 def coverage(form: Form, data: dict, reader: Reader) -> Coverage:
     """Return recovered / covered leaves: a leaf counts when its group is printed and its cell is not blank."""
-    covered = recovered = blank = 0
-    for node, path, _ in leaves(form, data):
-        if node.kind in ("changes", "attachments") or path[:-1] not in reader.printed_groups:
-            continue
-        if reader.printed.get(path) is False:
-            blank += 1
+    covered = recovered = 0
+    all_leaves = list(leaves(form, data))
+    groups = _by_parent(all_leaves)
+    cells = set()
+    for node, path, value in all_leaves:
+        if reader.printed.get(path) is False or (node.kind == "checks" and _empty_block(node, value, groups[path[:-1]])):
+            cells.add(path)
+        if node.kind in ("changes", "attachments") or path[:-1] not in reader.printed_groups or path in cells:
             continue
         covered += 1
         recovered += path in reader.recognised
-    return Coverage(covered, recovered, blank)
+    return Coverage(covered, recovered, len(cells), frozenset(cells))
+
+
+def _by_parent(all_leaves: list[tuple[Node, tuple[str, ...], Any]]) -> dict[tuple[str, ...], list[tuple[Node, Any]]]:
+    out: dict[tuple[str, ...], list[tuple[Node, Any]]] = {}
+    for node, path, value in all_leaves:
+        out.setdefault(path[:-1], []).append((node, value))
+    return out
+
+
+def _empty_block(node: Node, value: Any, siblings: list[tuple[Node, Any]]) -> bool:
+    """Return whether a checkbox group with no tick sits in a block that prints nothing else (an unused 提供先1)."""
+    if not isinstance(value, dict) or any(v is True or (isinstance(v, (str, int)) and not isinstance(v, bool) and v != "") for v in value.values()):
+        return False
+    return all(_blank(v) or n.kind == "flag" for n, v in siblings if n is not node)
 
 
 def _blank(v: Any) -> bool:
@@ -65,10 +82,8 @@ def _blank(v: Any) -> bool:
 def check(form: Form, data: dict, reader: Reader) -> None:
     """Add review entries for what the source contradicts or leaves doubtful."""
     _copies(data, reader)
-    by_parent: dict[tuple[str, ...], list[tuple[Node, Any]]] = {}
     all_leaves = list(leaves(form, data))
-    for node, path, value in all_leaves:
-        by_parent.setdefault(path[:-1], []).append((node, value))
+    by_parent = _by_parent(all_leaves)
     for node, path, value in all_leaves:
         if node.kind == "checks" and isinstance(value, dict) and path in reader.recognised:
             _unticked(node, path, value, by_parent[path[:-1]], reader)
@@ -93,10 +108,9 @@ def _copies(data: dict, reader: Reader) -> None:
 def _unticked(node: Node, path: tuple[str, ...], value: dict, siblings: list[tuple[Node, Any]], reader: Reader) -> None:
     if any(v is True for v in value.values()):
         return
+    if _empty_block(node, value, siblings):
+        return  # an unused block (e.g. an empty 提供先1): nothing to doubt
     details = [k for k, v in value.items() if k.endswith("_detail") and v]
-    others = [v for n, v in siblings if n is not node and not _blank(v) and n.kind != "flag"]
-    if not details and not others:
-        return  # an empty block (e.g. an unused 提供先1): nothing to doubt
     said = []
     for n, v in siblings:
         if isinstance(v, str) and v:
