@@ -17,11 +17,13 @@ def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> No
     if isinstance(data, str):
         data = data.encode("utf-8")
     target = os.path.abspath(path)
-    if os.path.islink(target):
+    # with a root, a symlinked parent directory or a '..' must not lead out of it either
+    if os.path.islink(target) or root is not None:
         real = os.path.realpath(target)
         base = os.path.realpath(root or os.path.dirname(target))
         if os.path.commonpath([real, base]) != base:
-            raise PiaError(f"{path}: is a symbolic link to {real}, outside {base}; not written")
+            what = "is a symbolic link to" if os.path.islink(target) else "resolves to"
+            raise PiaError(f"{path}: {what} {real}, outside {base}; not written")
         target = real
     directory = os.path.dirname(target) or "."
     if not os.path.isdir(directory):
