@@ -294,7 +294,7 @@ class ScopeIndex:
         return found
 
 
-def _plant(data: dict, path: tuple[str, ...]) -> None:
+def _plant(data: dict[str, Any], path: tuple[str, ...]) -> None:
     """Make sure ``path`` exists in ``data`` so that instances such as システム4 can be named."""
     node = data
     for seg in path[:-1]:
@@ -314,7 +314,7 @@ def glob_names_node(glob: str, form_kind: str) -> bool:
     return any(glob_matches(probe, n.path) or glob_matches(glob, n.path.replace("*", "1")) for n in form.nodes) or glob in ("*", "**")
 
 
-def unknown_keys(table: dict, allowed: set[str], where: str, source: str) -> None:
+def unknown_keys(table: dict[str, Any], allowed: set[str], where: str, source: str) -> None:
     """Raise PiaError for the first key of ``table`` not in ``allowed``, with a did-you-mean."""
     for k in sorted(set(table) - allowed):
         raise PiaError(f"{source}: unknown key '{where}.{k}'{_hint(k, allowed)}" if where else f"{source}: unknown key '{k}'{_hint(k, allowed)}")
@@ -325,7 +325,7 @@ def _hint(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _text(raw: dict, key: str, at: str, source: str, required: bool = False) -> str:
+def _text(raw: dict[str, Any], key: str, at: str, source: str, required: bool = False) -> str:
     v = raw.get(key, "")
     if not isinstance(v, str):
         raise PiaError(f"{source}: '{at}.{key}' must be text")

@@ -101,8 +101,8 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
         reason = _reason(rs, d, subj, stated[i], link, bool(jizen))
         warnings = [*stated[i].warnings, *_warnings(rs, d, subj, stated[i], link)]
         timing, rule_id, override = d.timing, _rule_id(d, subj), False
-        if stated[i].override is not None:
-            ov = stated[i].override
+        ov = stated[i].override
+        if ov is not None:
             override, rule_id, reason = True, f"override:{ov.commit[:9]}", ov.reason
             if subj.star and d.timing == "事前" and ov.timing == "事後":
                 warnings.append(f"override: {ov.describe()} files this ※ change 事後 although rule {d.rule.id} says 事前"

@@ -6,6 +6,8 @@ Rules are tried in order and the first that matches decides; docs/rules.md descr
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import re
 import string
 import tomllib
@@ -59,11 +61,6 @@ class Rule:
     digits_only: bool | None = None
     max_edit: int | None = None
     revision: tuple[str, ...] = ()
-
-    @property
-    def needs_revision(self) -> bool:
-        """Return True when the rule looks at the other rows of the submission."""
-        return bool(self.revision) or "revision" in (self.timing, )
 
 
 @dataclass(frozen=True)
@@ -152,7 +149,7 @@ def merge_rules(defaults: list[Rule], entries: list[Any], source: str, templates
         if rid in by_id and set(raw) <= {"id", "enabled"}:
             unknown_keys(raw, RULE_KEYS, f"rules[{i + 1}]", source)
             old = merged[by_id[rid]]
-            merged[by_id[rid]] = Rule(**{**old.__dict__, "enabled": bool(raw.get("enabled", True)), "origin": source})
+            merged[by_id[rid]] = dataclasses.replace(old, enabled=_bool(raw, "enabled", f"rules[{i + 1}]", source) is not False, origin=source)
             continue
         rule = parse_rule(raw, i, source, templates, causes)
         if rid in by_id:
@@ -260,8 +257,6 @@ def _label_exists(text: str, forms: tuple[str, ...]) -> bool:
 
 
 def _path_hint(p: str) -> str:
-    import difflib
-
     paths = {n.path for f in FORM_KINDS for n in load_form(f).nodes}
     close = difflib.get_close_matches(p.replace(".1.", ".*."), sorted(paths), n=1, cutoff=0.7)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -290,7 +285,7 @@ def _str(v: Any, where: str, source: str) -> str:
     return v
 
 
-def _strs(raw: dict, key: str, at: str, source: str) -> tuple[str, ...]:
+def _strs(raw: dict[str, Any], key: str, at: str, source: str) -> tuple[str, ...]:
     v = raw.get(key, [])
     items = [v] if isinstance(v, str) else v
     if not isinstance(items, list) or not all(isinstance(x, str) and x for x in items):
@@ -298,7 +293,7 @@ def _strs(raw: dict, key: str, at: str, source: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _bool(raw: dict, key: str, at: str, source: str) -> bool | None:
+def _bool(raw: dict[str, Any], key: str, at: str, source: str) -> bool | None:
     v = raw.get(key)
     if v is not None and not isinstance(v, bool):
         raise PiaError(f"{source}: '{at}.{key}' must be true or false")
