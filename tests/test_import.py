@@ -152,7 +152,7 @@ def test_seed_003_cut_label_radio_ticks_and_detail_without_tick() -> None:
     assert sum(r.kind == "radio-tick" for r in result.reviews) == 6
     sources = doc.data["files"]["1"]["acquisition"]["sources"]
     assert sources["internal_dept"] is False and sources["internal_dept_detail"].startswith("市民課")
-    assert any(r.kind == "unticked-detail" and "市民課" in r.message for r in result.reviews)
+    assert any(r.kind == "no-tick" and "評価実施機関内の他部署 (市民課" in r.message for r in result.reviews)
     assert doc.data["procedure"]["third_party"]["conducted_on"] == ""
     assert len(doc.data["files"]["1"]["records"]) == 15 and doc.data["files"]["1"]["records"][1]["heading"] == "<宛名>"
 

@@ -110,7 +110,7 @@ def _unticked(node: Node, path: tuple[str, ...], value: dict, siblings: list[tup
         return
     if _empty_block(node, value, siblings):
         return  # an unused block (e.g. an empty 提供先1): nothing to doubt
-    details = [k for k, v in value.items() if k.endswith("_detail") and v]
+    details = [f"{o.label} ({value[o.key + '_detail']})" for o in node.options if o.detail and value.get(o.key + "_detail")]
     said = []
     for n, v in siblings:
         if isinstance(v, str) and v:
@@ -119,7 +119,7 @@ def _unticked(node: Node, path: tuple[str, ...], value: dict, siblings: list[tup
     if said:
         msg += f"; the text beside it names {', '.join(said)}, so some are probably ticked in the original"
     elif details:
-        msg += f"; ( ) details are filled for {', '.join(k[:-7] for k in details)}"
+        msg += f"; ( ) details are filled: {', '.join(details)}"
     reader.review(reader.where.get(path, 0), "no-tick", reader.form.label_path(path), msg + " — kept as printed")
 
 
@@ -136,6 +136,8 @@ def _cut_off(form: Form, path: tuple[str, ...], value: str, reader: Reader) -> N
 def _contradictions(form: Form, data: dict, reader: Reader) -> None:
     linkage = data.get("basic", {}).get("linkage", {})
     if linkage.get("status") == "" and linkage.get("legal_basis"):
+        item = form.label_path(("basic", "linkage", "status"))
+        reader.reviews[:] = [r for r in reader.reviews if not (r.item == item and r.kind == "no-tick")]  # said again, with the reason
         reader.review(reader.where.get(("basic", "linkage", "status"), 0), "no-tick", form.label_path(("basic", "linkage", "status")), "no option is selected, but ②法令上の根拠 is filled (which implies 実施する) — kept blank as printed")
     for n, f in data.get("files", {}).items():
         risk = data.get("risks", {}).get(n, {})

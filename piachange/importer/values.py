@@ -167,6 +167,7 @@ def parse_checks(options: tuple[Option, ...], raw: str) -> Parsed:
     p = Parsed(value)
     parts = re.split("([" + TICK + BOX + RADIO + "])", s)
     leftovers: list[str] = []
+    unticked: list[str] = []  # options with a ( ) detail but no tick
     if _noise(parts[0]):
         leftovers.append(parts[0])
     found = 0
@@ -198,9 +199,11 @@ def parse_checks(options: tuple[Option, ...], raw: str) -> Parsed:
             detail, rest = _detail(rest)
             value[f"{opt.key}_detail"] = detail
             if detail and mark == BOX:
-                p.notes.append(("unticked-detail", f"「{opt.label}」 has the detail 「{detail}」 but its box is not ticked; kept unticked"))
+                unticked.append(f"{opt.label} ({detail})")
         if _noise(_strip_headings(rest)):
             leftovers.append(rest)
+    if unticked and any(v is True for v in value.values()):  # with no tick at all the group-level review says it
+        p.notes.append(("unticked-detail", f"( ) detail filled but box not ticked: {', '.join(unticked)}; kept unticked"))
     if not found:
         for opt in options:  # PDF text may print a label without its box
             if re.search(flex(opt.label), s):
