@@ -172,12 +172,15 @@ def drop_choice_lists(text: str, choices: tuple[str, ...]) -> str:
 
 def is_choice_fragment(cell: str, all_choices: set[str]) -> bool:
     """Return whether a cell only repeats a <選択肢> table (marker or 「n) option」 entries)."""
-    s = squash(strip_html(cell))
+    s = _CHOICE_HEAD.sub("", squash(strip_html(cell))).strip()
     if not s:
         return True
-    s = _CHOICE_HEAD.sub("", s)
-    rest = re.sub(r"\d{1,2}\s*[)）]\s*([^\d()（）]+?)(?=\s+\d{1,2}\s*[)）]|\s*$)", lambda m: "" if m.group(1).strip() in all_choices else m.group(0), s)
-    return not rest.strip()
+    known = {re.sub(r"\s+", "", nfkc(c)) for c in all_choices}
+    for token in re.split(r"\s+(?=\d{1,2}\s*[)）])", s):
+        m = re.match(r"^\d{1,2}\s*[)）]\s*(.+)$", token.strip())
+        if not m or re.sub(r"\s+", "", nfkc(m.group(1))) not in known:
+            return False
+    return True
 
 
 def english_words(text: str) -> list[str]:
