@@ -13,8 +13,8 @@ comments and key order can never produce a change. The form decides the granular
   moving an item is a change (deepdiff runs with ``ignore_order=False``); tables have no
   order (TOML key order never matters).
 
-deepdiff finds the changed paths; it stops at every table or list that ``==`` finds unchanged,
-so an unchanged subtree costs one comparison.
+deepdiff finds the changed paths in trees pruned of every table entry ``==`` finds unchanged,
+so an unchanged subtree costs one comparison and deepdiff only walks what differs.
 """
 
 from __future__ import annotations
@@ -86,8 +86,7 @@ def diff_documents(old: Document | None, new: Document | None, style: Style = St
 def changed_items(form: Form, old: dict, new: dict) -> list[tuple[tuple[str, ...], str]]:
     """Return the (item path, leaf|instance|container) of every changed item, in form order."""
     found: dict[tuple[str, ...], str] = {}
-    a = {k: v for k, v in old.items() if k not in SKIP}
-    b = {k: v for k, v in new.items() if k not in SKIP}
+    a, b = prune({k: v for k, v in old.items() if k not in SKIP}, {k: v for k, v in new.items() if k not in SKIP})
     if a == b:
         return []
     tree = DeepDiff(a, b, view="tree", ignore_order=False, threshold_to_diff_deeper=0, custom_operators=_OPERATORS)
@@ -101,6 +100,27 @@ def changed_items(form: Form, old: dict, new: dict) -> list[tuple[tuple[str, ...
             else:
                 found.setdefault(item, what)
     return sorted(found.items(), key=lambda kv: order_key(form, kv[0]))
+
+
+def prune(a: Any, b: Any) -> tuple[Any, Any]:
+    """Return both trees without the table entries they share: deepdiff then walks only what differs.
+
+    Keys keep their place in the path, so deepdiff's paths stay valid in the full trees; lists
+    are kept whole (their positions are their meaning).
+    """
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return a, b
+    pa: dict[str, Any] = {}
+    pb: dict[str, Any] = {}
+    for k in b:
+        if k not in a:
+            pb[k] = b[k]
+        elif a[k] != b[k]:
+            pa[k], pb[k] = prune(a[k], b[k])
+    for k in a:
+        if k not in b:
+            pa[k] = a[k]
+    return pa, pb
 
 
 def _item_of(form: Form, path: tuple[str, ...]) -> tuple[tuple[str, ...], str]:

@@ -15,6 +15,7 @@ tree": everything in ``--until`` is new.
 from __future__ import annotations
 
 import codecs
+import collections
 import datetime as dt
 import os
 import re
@@ -32,6 +33,7 @@ from piachange.tomlscan import Scan
 from piachange.wareki import WarekiError, parse_date
 
 DEFAULT_SCOPE = "assessments"
+CACHE_SIZE = 256  # parsed versions kept besides the last one of each file
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
 
 
@@ -92,7 +94,8 @@ class History:
         self.root = os.path.realpath(self.repo.working_tree_dir or self.repo.git_dir)
         self._commits: dict[str, tuple[Commit, str]] = {}
         self._listings: dict[tuple[bytes, str], dict[str, str]] = {}
-        self._docs: dict[tuple[str, str], Document | DocumentError] = {}
+        self._latest: dict[str, tuple[str, Document | DocumentError]] = {}  # path -> its last version read
+        self._recent: collections.OrderedDict[tuple[str, str], Document | DocumentError] = collections.OrderedDict()
 
     def close(self) -> None:
         """Stop the persistent git processes."""
@@ -242,15 +245,29 @@ class History:
         return self._listings[key]
 
     def document(self, path: str, blob: str, commit: str) -> Document:
-        """Return the parsed document of a blob; raise DocumentError (cached: each blob is parsed once)."""
+        """Return the parsed document of a blob; raise DocumentError.
+
+        Parsed versions are cached by blob: the last version read of every path (a commit's old
+        version is usually the new version of the last commit that changed the file) and the
+        most recent others, so memory stays bounded on long histories.
+        """
         key = (blob, path)
-        if key not in self._docs:
+        last = self._latest.get(path)
+        if last is not None and last[0] == blob:
+            found = last[1]
+        elif key in self._recent:
+            found = self._recent[key]
+            self._recent.move_to_end(key)
+        else:
             raw = self.repo.odb.stream(hex_to_bin(blob)).read()
             try:
-                self._docs[key] = _load_unlocated(raw, path, commit)
+                found = _load_unlocated(raw, path, commit)
             except DocumentError as e:
-                self._docs[key] = e
-        found = self._docs[key]
+                found = e
+            self._recent[key] = found
+            if len(self._recent) > CACHE_SIZE:
+                self._recent.popitem(last=False)
+        self._latest[path] = (blob, found)
         if isinstance(found, DocumentError):
             raise found
         return found

@@ -181,11 +181,13 @@ class _Builder:
         return newest.date.astimezone(self.tz).date()
 
     def _assessments(self, snap: Snapshot, until: model.Commit, changes: list[model.Change]) -> tuple[dict, ...]:
-        """Return every assessment of ``--until`` in scope, plus removed ones that have changes."""
+        """Return the assessments that have changes, in file order (their versions are parsed already)."""
         out: dict[str, dict] = {}
+        files = {ch.file for ch in changes}
         for p, blob in snap.items():
-            d = self.hist.document(p, blob, until.sha)
-            out[p] = {"assessment": identity(d), "file": p, "form": d.form.kind, "title": d.title, "number": d.number}
+            if p in files:
+                d = self.hist.document(p, blob, until.sha)
+                out[p] = {"assessment": identity(d), "file": p, "form": d.form.kind, "title": d.title, "number": d.number}
         for ch in changes:
             if ch.file not in out:
                 out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ""}
