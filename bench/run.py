@@ -91,11 +91,11 @@ class Case:
 class Runner:
     """Runs commands in the benchmark clone and keeps its piachange cache under control."""
 
-    def __init__(self, repo: str) -> None:
+    def __init__(self, repo: str, code: str) -> None:
         self.repo = repo
         self.xdg = tempfile.mkdtemp(prefix="pia-bench-cache-")
         self.baseline = self.listing()
-        self.env = {**os.environ, **GIT_ENV, "XDG_CACHE_HOME": self.xdg, "PYTHONDONTWRITEBYTECODE": "1"}
+        self.env = {**os.environ, **GIT_ENV, "XDG_CACHE_HOME": self.xdg, "PYTHONPATH": code}
 
     def listing(self) -> set[str]:
         """Return every path in the clone except git objects (new ones are piachange's cache)."""
@@ -105,6 +105,10 @@ class Runner:
                 ds[:] = []
             out |= {os.path.join(d, x) for x in ds + fs}
         return out
+
+    def has_cache(self) -> bool:
+        """Return whether piachange has written anything (a cache) since the clone."""
+        return bool(self.listing() - self.baseline) or bool(os.listdir(self.xdg))
 
     def clear_cache(self) -> list[str]:
         """Remove what piachange wrote since the clone; return the paths removed."""
@@ -139,6 +143,24 @@ class Runner:
 
     def git(self, *args: str) -> str:
         return subprocess.run(["git", *args], cwd=self.repo, env=self.env, check=True, capture_output=True).stdout.decode().strip()
+
+
+def snapshot(rev: str) -> tuple[str, str]:
+    """Export piachange at ``rev`` to bench/out/code-<sha>; return (directory, sha).
+
+    The source tree changes while a long benchmark runs; every run must import the same code.
+    """
+    root = os.path.dirname(HERE)
+    sha = subprocess.run(["git", "rev-parse", rev], cwd=root, check=True, capture_output=True).stdout.decode().strip()
+    dest = os.path.join(OUT, f"code-{sha[:12]}")
+    if not os.path.isdir(dest):
+        tmp = dest + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        archive = subprocess.run(["git", "archive", sha, "piachange", "templates"], cwd=root, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        os.rename(tmp, dest)
+    return dest, sha
 
 
 def pia(*args: str) -> list[str]:
@@ -185,12 +207,15 @@ def measure(r: Runner, first: str, repeat: int, with_report: bool) -> list[Case]
         "per_warm": Case("report --per-commit, warm", base_name="git log -p FIRST..HEAD", target="≤ 1× git"),
         "net_incr": Case("report net, +1 commit", base_name="git diff FIRST HEAD", target="< 10% of cold"),
         "per_incr": Case("report --per-commit, +1 commit", base_name="git log -p FIRST..HEAD", target="< 10% of cold"),
+        "startup": Case("startup (piachange --help)", base_name="python -c pass", target="(context)"),
         "check": Case("check (all files)", base_name="tomllib loop", target="≤ 3× tomllib"),
         "fmt": Case("fmt --check (all files)", base_name="tomllib loop", target="≤ 3× tomllib"),
     }
     tl = [sys.executable, "-c", TOMLLIB_LOOP, "assessments"]
     for k in range(repeat):
         print(f"  round {k + 1}/{repeat}", file=sys.stderr)
+        cases["startup"].pia.append(r.run(pia("--help")))
+        cases["startup"].base.append(r.run([sys.executable, "-c", "pass"]))
         for key, argv in (("check", pia("check")), ("fmt", pia("fmt", "--check"))):
             cases[key].pia.append(r.run(argv))
             cases[key].base.append(r.run(tl))
@@ -207,7 +232,8 @@ def measure(r: Runner, first: str, repeat: int, with_report: bool) -> list[Case]
     if with_report:
         for k in range(repeat):
             for kind, argv, base in (("per", per, git_log), ("net", net, git_diff)):
-                r.run(pia(*argv))  # make sure the cache is warm for HEAD
+                if r.has_cache():
+                    r.run(pia(*argv))  # make sure the cache is warm for HEAD
                 small_commit(r, 2 * k + (kind == "net"))
                 cases[f"{kind}_incr"].pia.append(r.run(pia(*argv)))
                 cases[f"{kind}_incr"].base.append(r.run(base))
@@ -220,6 +246,8 @@ def judge(cases: dict[str, Case]) -> None:
     for key, c in cases.items():
         for attr, p, b, cold in (("ok", c.pia_s, c.base_s, "pia_s"), ("ok_cpu", c.pia_cpu, c.base_cpu, "pia_cpu")):
             if p is None or b is None:
+                continue
+            if key == "startup":
                 continue
             if key.endswith("_incr"):
                 base = getattr(cases[key.replace("incr", "cold")], cold)
@@ -274,9 +302,8 @@ def profile(r: Runner, first: str) -> str:
 
 def machine() -> dict[str, Any]:
     git_v = subprocess.run(["git", "--version"], capture_output=True).stdout.decode().strip()
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True).stdout.decode().strip()
     return {"python": platform.python_version(), "git": git_v, "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
-            "platform": platform.platform(), "piachange_commit": head, "when": dt.datetime.now().isoformat(timespec="seconds")}
+            "platform": platform.platform(), "when": dt.datetime.now().isoformat(timespec="seconds")}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -289,6 +316,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--profile", action="store_true", help="also profile the cold per-commit report (cProfile)")
     p.add_argument("--results", default=os.path.join(OUT, "results.json"))
+    p.add_argument("--code", default="HEAD", help="revision of piachange to time (exported, so commits during the run do not mix in)")
     a = p.parse_args(argv)
     n, m = (20, 100) if a.small else (a.n, a.m)
     repo = a.repo or os.path.join(OUT, f"repo-N{n}-M{m}-s{a.seed}")
@@ -301,10 +329,14 @@ def main(argv: list[str] | None = None) -> None:
     work = os.path.join(OUT, "work-" + os.path.basename(os.path.normpath(repo)))
     shutil.rmtree(work, ignore_errors=True)
     subprocess.run(["git", "clone", "-q", repo, work], check=True, env={**os.environ, **GIT_ENV})
-    r = Runner(work)
+    code, sha = snapshot(a.code)
+    r = Runner(work, code)
+    where = subprocess.run([sys.executable, "-c", "import piachange; print(piachange.__file__)"], cwd=work, env=r.env, capture_output=True).stdout.decode()
+    if not where.startswith(code):
+        raise SystemExit(f"piachange is imported from {where.strip()}, not from the snapshot {code}")
     first = r.git("rev-list", "--max-parents=0", "HEAD")
     info = {"repo": repo, "commits": int(r.git("rev-list", "--count", "HEAD")), "files": len(r.git("ls-files", "assessments").splitlines()),
-            "first": first, **machine()}
+            "first": first, **machine(), "piachange_commit": sha}
     with_report = report_exists(r)
     print(f"{info['files']} files, {info['commits']} commits; piachange report {'found' if with_report else 'not available yet (n/a)'}", file=sys.stderr)
     cases = measure(r, first, a.repeat, with_report)
