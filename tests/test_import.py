@@ -56,7 +56,7 @@ def test_every_seed_imports_to_a_document_check_accepts(n: str) -> None:
     assert doc.form.kind == {"000": "zenkomoku", "004": "zenkomoku"}.get(n, "juten")
 
 
-@pytest.mark.parametrize("n", ["000", "002", "003", "004"])
+@pytest.mark.parametrize("n", ["000", "001", "002", "003", "004"])
 def test_import_is_already_canonical(n: str) -> None:
     result = imported(n)
     assert format_document(checked(result)) == result.text
@@ -303,6 +303,9 @@ def test_cli_writes_toml_and_report(tmp_path: pathlib.Path) -> None:
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["form"] == "juten" and len(data["reviews"]) == len(imported("002").reviews)
     assert piachange("check", str(out), cwd=tmp_path).returncode == 0
+    out.write_text("# kept\n", encoding="utf-8")
+    again = piachange("import", str(seed("002")), "-o", str(out), cwd=tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr and out.read_text(encoding="utf-8") == "# kept\n"
 
 
 def test_cli_prints_to_stdout_without_output(tmp_path: pathlib.Path) -> None:

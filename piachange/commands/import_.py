@@ -15,9 +15,10 @@ def register(app: typer.Typer) -> None:
         out: str = typer.Option(None, "-o", "--output", help="Write the TOML here (default: standard output)."),
         form: str = typer.Option("auto", "--form", help="auto, zenkomoku, juten or kiso."),
         report: str = typer.Option(None, "--report", help="Also write the review list, unplaced text and coverage as JSON."),
+        force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
     ) -> None:
         """Import an existing assessment into canonical TOML and list what a person must review."""
-        result = import_file(src, out, form, report)
+        result = import_file(src, out, form, report, force)
         if not out:
             sys.stdout.write(result.text)
         for r in result.reviews:

@@ -88,7 +88,7 @@ def _unplaced_block(unplaced: list[tuple[int, str]], source: str) -> str:
     for line, text in unplaced:
         rows = text.split("\n")
         out.append(f"# line {line}: {rows[0]}" if line else f"# {rows[0]}")
-        out += [f"#     {r}" for r in rows[1:]]
+        out += [f"#     {r}".rstrip() for r in rows[1:]]
     return "\n".join(out) + "\n"
 
 
@@ -110,8 +110,10 @@ def report_json(result: ImportResult, source: str = "") -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def import_file(src: str, out: str | None = None, form: str = "auto", report: str | None = None) -> ImportResult:
+def import_file(src: str, out: str | None = None, form: str = "auto", report: str | None = None, force: bool = False) -> ImportResult:
     """Import ``src``; check the result; write OUT and the JSON report (atomically) when given."""
+    if out and os.path.exists(out) and not force:
+        raise PiaError(f"{out}: already exists (an import would replace it; use --force)")
     try:
         with open(src, "rb") as fh:
             raw = fh.read()
