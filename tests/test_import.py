@@ -241,16 +241,24 @@ def test_partial_and_undecided_dates_are_kept_as_text() -> None:
 def test_label_variants_match_with_a_review() -> None:
     body = (
         "Ⅲ リスク対策\n4. 特定個人情報ファイルの取扱いの委託\t\t[○] 委託しない\n"
+        "委託契約書中の特定個人情報ファイルの取扱いに関する規程\t[定めている]\n"
+        "規程の内容\t・目的外使用の禁止\n"
         "再委託先による特定個人情報ファイルの適切な取扱いの確保\t[再委託していない]\n"
+        "その他の措置の内容の内容\t—\n"
         "ＩＶ　開示請求、問合せ\n１．特定個人情報の開示・訂正・利用停止請求\t\n①請求先\t市役所\n"
     )
     doc, result = doc_of(body)
     risk = doc.data["risks"]["1"]["outsourcing"]
     assert risk["not_applicable"] is True
+    assert risk["risk1"]["contract_rules"] == "定めている"
+    assert risk["risk1"]["contract_rules_content"] == "・目的外使用の禁止"
     assert risk["risk1"]["subcontract_assurance"] == "再委託していない"
+    assert risk["risk1"]["other_measures"] == "—"  # a garbled repeat in the label; the value is kept as printed
     assert doc.data["disclosure"]["request"]["to"] == "市役所"
-    label = [r for r in result.reviews if r.kind == "label"]
-    assert len(label) == 1 and "確保" in label[0].message and "担保" in label[0].message
+    label = {r.item.split(" ")[-1]: r.message for r in result.reviews if r.kind == "label"}
+    assert set(label) == {"委託契約書中の特定個人情報ファイルの取扱いに関する規定", "規定の内容", "再委託先による特定個人情報ファイルの適切な取扱いの担保", "その他の措置の内容"}
+    assert "確保" in label["再委託先による特定個人情報ファイルの適切な取扱いの担保"]
+    assert "closest form label 「その他の措置の内容」" in label["その他の措置の内容"]
 
 
 def test_english_words_inside_japanese_are_reviewed() -> None:
