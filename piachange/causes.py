@@ -245,6 +245,7 @@ class ScopeIndex:
             for c in ch.commits:
                 self.paths.setdefault((c.sha, ch.form), set()).add(ch.path)
         self.cache: dict[tuple[str, str, str], tuple[str, ...] | None] = {}
+        self.checked: set[tuple[str, str, tuple[str, ...]]] = set()
 
     def covers(self, st: Statement, change: model.Change, sha: str) -> bool:
         """Return True when the statement's scope names the change's item (or an ancestor of it)."""
@@ -260,6 +261,9 @@ class ScopeIndex:
 
     def check(self, st: Statement, sha: str) -> None:
         """Raise PiaError when an item name in the scope names nothing in any form the commit changed."""
+        if (st.origin, sha, st.scope) in self.checked:
+            return
+        self.checked.add((st.origin, sha, st.scope))
         forms = sorted({f for (s, f) in self.paths if s == sha}) or list(FORM_KINDS)
         for entry in st.scope:
             if is_glob(entry):

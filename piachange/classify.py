@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import string
 from dataclasses import dataclass
 from typing import Any
@@ -85,18 +86,25 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
     reasons = {i: _reason(rs, first[i], subjects[i], stated[i], None, None) for i in anchors}
     traces: list[Trace] = []
     findings, flagged = threshold_findings(changes, per_commit)
+    jizen_of: dict[tuple[str, ...], list[int]] = {}
+    for j in anchors:
+        if first[j].timing == "事前":
+            jizen_of.setdefault(groups[j], []).append(j)
+    adding: dict[tuple[str, ...], int] = {}
+    for j, ch in enumerate(changes):
+        adding[groups[j]] = adding.get(groups[j], 0) + (ch.kind not in DELETIONS)
     for i, ch in enumerate(changes):
-        others = [j for j in anchors if j != i and groups[j] == groups[i]]
-        jizen = [j for j in others if first[j].timing == "事前"]
+        jizen = [j for j in jizen_of.get(groups[i], ()) if j != i]
         # sorted by item, not by input order: explain, given the rows in date order, links the same way
         linked = sorted((j for j in jizen if _linked(i, j, changes, subjects, terms)), key=lambda j: (changes[j].file, changes[j].path))
         facts = {"has-jizen" if jizen else "no-jizen"}
         if linked:
             facts.add("linked-jizen")
-        peers = [j for j, g in enumerate(groups) if g == groups[i] and j != i]
-        facts.add("adds-content" if any(changes[j].kind not in DELETIONS for j in peers) else "no-added-content")
+        others_adding = adding[groups[i]] - (ch.kind not in DELETIONS)
+        facts.add("adds-content" if others_adding else "no-added-content")
         subj = dataclasses.replace(subjects[i], facts=frozenset(facts))
-        d = _decide(rs, subj, bool(jizen))
+        # a stable decision did not depend on the submission: deciding again would give the same
+        d = first[i] if first[i].stable else _decide(rs, subj, bool(jizen))
         link = (changes[linked[0]], reasons[linked[0]]) if linked else None
         reason = _reason(rs, d, subj, stated[i], link, bool(jizen))
         warnings = [*stated[i].warnings, *_warnings(rs, d, subj, stated[i], link)]
@@ -180,12 +188,26 @@ def _stated(ch: model.Change, rs: RuleSet, scopes: ScopeIndex) -> Stated:
         bare = [c.sha[:9] for c, group in zip(ch.commits, per_commit) if not group]
         names = "、".join(dict.fromkeys(s.cause.label for g in stated for s in g if s.cause))
         warnings.append(f"cause {names} is not used: commit {', '.join(bare)} changed this item too without a PIA-Cause for it")
-    override = None
-    if overrides:
-        override = overrides[-1]
-        if len({o.timing for o in overrides}) > 1:
-            warnings.append(f"several forced timings for this item; the latest is used: {override.describe()}")
+    override, warning = _forced(overrides, ch)
+    if warning:
+        warnings.append(warning)
     return Stated(cause, reason, override, tuple(considered), tuple(warnings))
+
+
+def _forced(overrides: list[Statement], ch: model.Change) -> tuple[Statement | None, str]:
+    """Return the forced timing of a row: 事前 from any commit; 事後 only from the newest commit that changed it."""
+    jizen = [o for o in overrides if o.timing == "事前"]
+    newest = ch.commits[-1].sha if ch.commits else ""
+    jigo = [o for o in overrides if o.timing == "事後" and o.commit == newest]
+    if jizen:
+        note = f"forced timings disagree; 事前 is used: {jizen[-1].describe()}" if len(jizen) < len(overrides) else ""
+        return jizen[-1], note
+    if jigo:
+        return jigo[-1], ""
+    if overrides:
+        return None, (f"{overrides[-1].describe()} is not used: commit {newest[:9]} changed this item afterwards"
+                      " without forcing its timing")
+    return None, ""
 
 
 def _applicable(statements: list[Statement], ch: model.Change, sha: str, scopes: ScopeIndex) -> list[Statement]:
@@ -198,10 +220,17 @@ def _subject(ch: model.Change, st: Stated) -> Subject:
     form = load_form(ch.form)
     # the differ marks ※; the form is asked again so that a missing mark can only add ※, never drop it
     star = ch.star or (bool(ch.pattern) and form.star_of(ch.pattern))
-    below = star or any(n.star for n in form.nodes if ch.pattern and n.path.startswith(ch.pattern + "."))
-    if ch.kind == model.FILE_ADDED or ch.kind == model.FILE_REMOVED:
-        below = any(n.star for n in form.nodes)
-    return Subject(ch, star, below, st.cause)
+    if ch.kind in (model.FILE_ADDED, model.FILE_REMOVED):
+        return Subject(ch, star, _star_below(ch.form, ""), st.cause)
+    return Subject(ch, star, star or _star_below(ch.form, ch.pattern), st.cause)
+
+
+@functools.lru_cache(maxsize=1024)
+def _star_below(form_kind: str, pattern: str) -> bool:
+    """Return True when some item below ``pattern`` ("" = the whole form) carries ※."""
+    form = load_form(form_kind)
+    prefix = pattern + "." if pattern else ""
+    return any(form.star_of(n.path) for n in form.nodes if n.path.startswith(prefix) and n.is_leaf)
 
 
 # ---------------------------------------------------------------- rules

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 
 _N = "[0-9０-９一二三四五六七八九十百千〇]+"
@@ -46,6 +47,7 @@ def law_references(text: str) -> list[str]:
     return [m.group(0) for m in _LAW_RE.finditer(text) if _law_placeholder(m) != m.group(0)]
 
 
+@functools.lru_cache(maxsize=4096)
 def only_law_differs(before: str, after: str) -> bool:
     """Return True when the texts differ and are equal once law references are masked (rules.md §4.1)."""
     return before != after and mask_law(before) == mask_law(after)
