@@ -18,6 +18,8 @@ from piachange.document import Document, load_bytes
 from piachange.errors import PiaError
 from piachange.fmt import format_document
 from piachange.importer import ImportResult, detect_form, import_text
+from piachange.importer.review import leaves
+from piachange.importer.text import strip_html
 
 EXPECTED = pathlib.Path(__file__).parent / "import_expected"
 
@@ -177,6 +179,19 @@ def test_seed_001_pdf_order_is_best_effort_and_says_so() -> None:
     assert any("変更箇所" in r.item and "PDF reading order" in r.message for r in result.reviews)
     block = result.text.split("UNPLACED (piachange import)")[1]
     assert "Ⅱ-3①入手元" in block and "（削除）" in block
+
+
+@pytest.mark.parametrize("n", ["000", "001", "002", "003", "004"])
+def test_every_text_value_is_printed_in_the_source(n: str) -> None:
+    """Nothing is invented: each text (spaces and line breaks aside) stands in the source as printed."""
+    src = seed(n).read_text(encoding="utf-8")
+    flat = "".join(strip_html(src).replace("- ", "").split())
+    doc = checked(imported(n))
+    texts = [v for node, _, v in leaves(doc.form, doc.data) if node.kind in ("text", "period") and v]
+    texts += [row[k] for row in doc.data["changes"]["rows"] for k in ("item", "before", "after", "reason") if row[k]]
+    assert texts
+    for text in texts:
+        assert "".join(text.replace("- ", "").split()) in flat, text[:80]
 
 
 @pytest.mark.parametrize("n", ["000", "001", "002", "003", "004"])

@@ -25,10 +25,9 @@ def besshi_heading(cell: str) -> tuple[str, str] | None:
     return (f"besshi{m.group(1)}", m.group(2).strip()) if m else None
 
 
-def records(lines: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Return 記録項目 groups (heading, style, items) from printed lines, and lines not understood."""
+def records(lines: list[str]) -> list[dict[str, Any]]:
+    """Return 記録項目 groups (heading, style, items); a line that is not an item starts a group as its heading."""
     groups: list[dict[str, Any]] = []
-    odd: list[str] = []
     current: dict[str, Any] | None = None
     for raw in lines:
         for cell in raw.split("\t"):
@@ -46,7 +45,7 @@ def records(lines: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
                     groups.append(current)
                 current["style"] = style
                 current["items"].extend(items)
-    return groups, odd
+    return groups
 
 
 def _items(line: str) -> tuple[list[str], str]:

@@ -12,9 +12,10 @@ from typing import Any
 
 from piachange.importer import annex
 from piachange.importer.match import Labels, norm
-from piachange.importer.text import nfkc, squash, strip_html
+from piachange.importer.text import BOX, RADIO, TICK, is_choice_fragment, label_text, nfkc, squash, strip_html
 from piachange.schema import Form, Node
 
+_MARKER = re.compile(r"^\[?\s*(平成|令和)\s*\d+\s*年\s*\d+\s*月\s*様式\s*\d\s*\]?$")  # [平成30年５月　様式３]
 # PDF text of a 変更箇所 table: compact item references (Ⅱ-3①入手元) and （削除） cells.
 _PDF_CHANGES = re.compile(r"^\s*(?:[ⅠⅡⅢⅣⅤⅥ]-\d|（削除）\s*$|変更前の記載|提出時期に係る説明)")
 
@@ -79,6 +80,7 @@ class State:
     # ------------------------------------------------------------ helpers
 
     def review(self, line: int, kind: str, item: str, message: str) -> None:
+        """Add one entry to the review list."""
         self.reviews.append(Review(line, kind, item, message))
 
     def unplace(self, line: int, text: str, why: str = "") -> None:
@@ -98,12 +100,14 @@ class State:
         self.unplaced_end, self.unplaced_why = line, why
 
     def concrete(self, node: Node) -> tuple[str, ...]:
+        """Return the node's path with the current instance numbers in place of ``*``."""
         out: list[str] = []
         for i, seg in enumerate(node.parts):
             out.append(self.inst.get(".".join(node.parts[: i + 1]), "1") if seg == "*" else seg)
         return tuple(out)
 
     def item(self, path: tuple[str, ...]) -> str:
+        """Return the official label of a concrete path."""
         return self.form.label_path(path)
 
     def put(self, path: tuple[str, ...], value: Any) -> Any:
@@ -116,6 +120,7 @@ class State:
         return old
 
     def mark(self, path: tuple[str, ...]) -> None:
+        """Record that the source prints this item (and so its headings)."""
         for i in range(1, len(path) + 1):
             self.printed_groups.add(path[:i])
 
@@ -152,6 +157,7 @@ class State:
             self.slot = Slot(no, self.form.by_path["cover.title"], ("cover", "title"), [text], open=True)
 
     def table_row(self, no: int, cells: list[str], filled: list[str]) -> bool:
+        """Add one 変更箇所 row; return False at the first line that is not one."""
         if not filled or annex.is_change_header(cells):
             return True
         got = annex.change_row(cells)
@@ -169,6 +175,7 @@ class State:
         return True
 
     def besshi_row(self, no: int, cells: list[str], filled: list[str]) -> bool:
+        """Add one (別紙n) row (the first row is the header); return False when the table ends."""
         if not filled:
             return True
         att = self.data["attachments"][self.besshi]
@@ -180,6 +187,44 @@ class State:
             return False
         att["rows"].append(annex.besshi_row(cells, len(att["columns"])))
         return True
+
+    def junk(self, no: int, cells: list[str], filled: list[str]) -> bool:
+        """Return whether a line carries nothing to place (layout debris, repeated option tables)."""
+        if all(re.fullmatch(r"[-|:\s]*-{3,}[-|:\s]*", c) for c in filled):  # markdown table rules
+            return True
+        if all(is_choice_fragment(c, self.choices) for c in filled):
+            return True
+        text = nfkc(label_text(" ".join(filled)))
+        if re.sub(r"\s", "", text).startswith("特定個人情報保護評価書("):
+            return True
+        if _MARKER.match(text):
+            if nfkc(self.form.yoshiki).replace(" ", "") not in text.replace(" ", ""):
+                self.review(no, "form-version", "", f"form marker 「{' '.join(filled)}」 differs from {self.form.yoshiki}")
+            return True
+        if re.sub(r"\s", "", text) == "評価書番号評価書名":
+            self.finish()
+            self.mode = "pair"
+            self.mark(("cover",))
+            return True
+        if annex.is_change_header(cells):
+            self.finish()
+            self.mode = "table"
+            self.mark(("changes",))
+            return True
+        besshi = annex.besshi_heading(filled[0])
+        if besshi:
+            self.finish()
+            self.mode, self.besshi = "besshi", besshi[0]
+            self.put(("attachments", besshi[0]), {"title": besshi[1], "columns": [], "rows": []})
+            self.mark(("attachments",))
+            return True
+        if self.label_tail and norm(" ".join(filled)) == self.label_tail:
+            self.label_tail = ""
+            return True  # the rest of a label the print broke over two lines
+        key = re.sub(r"[" + TICK + BOX + RADIO + r"\s]", "", text)
+        if len(key) >= 4 and key in self.last_value and not (self.slot and self.slot.open):
+            return True  # a table cell the extraction printed twice
+        return False
 
     def pdf_changes(self, no: int, raw: str) -> bool:
         """Collect a 変更箇所 table printed in PDF reading order (its cells cannot be paired)."""

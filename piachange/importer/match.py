@@ -118,6 +118,7 @@ class Labels:
         return [self._hit(n, cell) for n in self.bare.get(key, [])]
 
     def _hit(self, node: Node, cell: str) -> Hit:
+        """Return a hit noting how the printed label differs from the form's (if it does)."""
         printed = norm(cell, False)
         m = _NUMBER.match(printed)
         variants = {printed, printed[m.end():] if m else printed}

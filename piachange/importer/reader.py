@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from piachange.importer import annex
 from piachange.importer.blocks import Review, Slot, State
 from piachange.importer.match import Hit, norm
-from piachange.importer.text import BOX, RADIO, TICK, english_words, is_choice_fragment, label_text, nfkc, squash, strip_html
+from piachange.importer.text import BOX, RADIO, TICK, english_words, label_text, nfkc, squash, strip_html
 from piachange.importer.values import Parsed, parse_checks, parse_choice, parse_date, parse_flags, parse_text, take_count, take_labelled
 from piachange.schema import Node
 
 _WINDOW = 12  # a label in a later cell of a row must be this close to the cursor
 _OUT_OF_ORDER = "printed out of the form's order"
 _DEBRIS = re.compile(r"[\[\]○]")
-_MARKER = re.compile(r"^\[?\s*(平成|令和)\s*\d+\s*年\s*\d+\s*月\s*様式\s*\d\s*\]?$")
 
 
 @dataclass
@@ -86,44 +85,6 @@ class Reader(State):
         if self.slot.node.kind == "choice":
             return any(c in nfkc(raw) for c in self.slot.node.choices)
         return self.slot.node.kind == "date" and not any(x.strip() for x in self.slot.lines)
-
-    def junk(self, no: int, cells: list[str], filled: list[str]) -> bool:
-        """Return whether a line carries nothing to place (layout debris, repeated option tables)."""
-        if all(re.fullmatch(r"[-|:\s]*-{3,}[-|:\s]*", c) for c in filled):  # markdown table rules
-            return True
-        if all(is_choice_fragment(c, self.choices) for c in filled):
-            return True
-        text = nfkc(label_text(" ".join(filled)))
-        if re.sub(r"\s", "", text).startswith("特定個人情報保護評価書("):
-            return True
-        if _MARKER.match(text):
-            if nfkc(self.form.yoshiki).replace(" ", "") not in text.replace(" ", ""):
-                self.review(no, "form-version", "", f"form marker 「{' '.join(filled)}」 differs from {self.form.yoshiki}")
-            return True
-        if re.sub(r"\s", "", text) == "評価書番号評価書名":
-            self.finish()
-            self.mode = "pair"
-            self.mark(("cover",))
-            return True
-        if annex.is_change_header(cells):
-            self.finish()
-            self.mode = "table"
-            self.mark(("changes",))
-            return True
-        besshi = annex.besshi_heading(filled[0])
-        if besshi:
-            self.finish()
-            self.mode, self.besshi = "besshi", besshi[0]
-            self.put(("attachments", besshi[0]), {"title": besshi[1], "columns": [], "rows": []})
-            self.mark(("attachments",))
-            return True
-        if self.label_tail and norm(" ".join(filled)) == self.label_tail:
-            self.label_tail = ""
-            return True  # the rest of a label the print broke over two lines
-        key = re.sub(r"[" + TICK + BOX + RADIO + r"\s]", "", text)
-        if len(key) >= 4 and key in self.last_value and not (self.slot and self.slot.open):
-            return True  # a table cell the extraction printed twice
-        return False
 
     # ------------------------------------------------------------ label rows
 
@@ -213,6 +174,7 @@ class Reader(State):
         return Hit(hit.node, hit.instance, hit.rest, note)
 
     def place(self, no: int, t: Target, tabbed: bool, last: bool, row: list[str]) -> None:
+        """Apply one label of a row: a heading, a repeat heading or an item with its cells."""
         node = t.hit.node
         if node.kind == "prefix":
             if t.cells:
@@ -226,6 +188,7 @@ class Reader(State):
             self.start_slot(no, t, tabbed, last)
 
     def enter_group(self, no: int, t: Target, row: list[str]) -> None:
+        """Move to a heading; place flags printed on its line, or open its only (unlabelled) item."""
         self.finish()
         node = t.hit.node
         self.cursor = self.labels.order[node.path]
@@ -261,6 +224,7 @@ class Reader(State):
         return bool(later) and all(x in later for x in lines if x)
 
     def enter_repeat(self, no: int, t: Target) -> None:
+        """Select instance n of a repeated group; the text beside the heading is its title."""
         self.finish()
         node, n = t.hit.node, t.hit.instance
         if node.max and int(n) > node.max:
@@ -282,12 +246,14 @@ class Reader(State):
             self.unplace(no, title, f"text beside {node.label.replace('{n}', n)}")
 
     def label_note(self, no: int, hit: Hit, path: tuple[str, ...]) -> None:
+        """Review a label printed differently from the form."""
         if hit.note and not (self.pdf and hit.note == _OUT_OF_ORDER):
             self.review(no, "label", self.item(path), hit.note)
 
     # ------------------------------------------------------------ leaves
 
     def start_slot(self, no: int, t: Target, tabbed: bool, last: bool) -> None:
+        """Open an item for the cells after its label (and, when blank or PDF text, the lines below)."""
         self.finish()
         node = t.hit.node
         path = self.concrete(node)
@@ -345,6 +311,7 @@ class Reader(State):
         self.notes(s.line, parsed, s.path)
 
     def parse(self, s: Slot, joined: str) -> Parsed:
+        """Return the slot's value parsed by the item's kind."""
         kind = s.node.kind
         if kind in ("text", "period"):
             return parse_text(s.lines)
@@ -359,8 +326,7 @@ class Reader(State):
             n, rest, note = take_count(joined)
             return Parsed(n, [note] if note else [], leftover=squash(strip_html(rest)))
         if kind == "list":
-            groups, _ = annex.records(s.lines)
-            return Parsed(groups)
+            return Parsed(annex.records(s.lines))
         return Parsed("", leftover=joined, recognised=False)
 
     def siblings(self, s: Slot, joined: str) -> str:
@@ -388,6 +354,7 @@ class Reader(State):
         return joined
 
     def notes(self, line: int, parsed: Parsed, path: tuple[str, ...]) -> None:
+        """Turn a parse's notes into review entries and keep its leftover text."""
         for kind, message in parsed.notes:
             self.review(line, kind, self.item(path), message)
         if parsed.leftover and not any(k == "extra-text" for k, _ in parsed.notes):

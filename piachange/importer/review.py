@@ -62,6 +62,7 @@ def coverage(form: Form, data: dict, reader: Reader) -> Coverage:
 
 
 def _by_parent(all_leaves: list[tuple[Node, tuple[str, ...], Any]]) -> dict[tuple[str, ...], list[tuple[Node, Any]]]:
+    """Return the leaves grouped by the table they sit in."""
     out: dict[tuple[str, ...], list[tuple[Node, Any]]] = {}
     for node, path, value in all_leaves:
         out.setdefault(path[:-1], []).append((node, value))
@@ -76,6 +77,7 @@ def _empty_block(node: Node, value: Any, siblings: list[tuple[Node, Any]]) -> bo
 
 
 def _blank(v: Any) -> bool:
+    """Return whether a value is empty."""
     return v in ("", [], {}) or v is None
 
 
@@ -96,6 +98,7 @@ def check(form: Form, data: dict, reader: Reader) -> None:
 
 
 def _copies(data: dict, reader: Reader) -> None:
+    """Compare the I 3. / III 1. printings of the file name with Ⅱ 1. (or use them when Ⅱ 1. is missing)."""
     name = data.get("files", {}).get("1", {}).get("name", "")
     for line, text in reader.copies:
         if not name and text:
@@ -106,6 +109,7 @@ def _copies(data: dict, reader: Reader) -> None:
 
 
 def _unticked(node: Node, path: tuple[str, ...], value: dict, siblings: list[tuple[Node, Any]], reader: Reader) -> None:
+    """Review a checkbox group with no tick in a block that says something."""
     if any(v is True for v in value.values()):
         return
     if _empty_block(node, value, siblings):
@@ -124,6 +128,7 @@ def _unticked(node: Node, path: tuple[str, ...], value: dict, siblings: list[tup
 
 
 def _cut_off(form: Form, path: tuple[str, ...], value: str, reader: Reader) -> None:
+    """Review a text that stops mid-word after full sentences."""
     lines = [x for x in value.split("\n") if x]
     if len(lines) < 3:
         return
@@ -134,6 +139,7 @@ def _cut_off(form: Form, path: tuple[str, ...], value: str, reader: Reader) -> N
 
 
 def _contradictions(form: Form, data: dict, reader: Reader) -> None:
+    """Review items the source answers one way in one place and another way elsewhere."""
     linkage = data.get("basic", {}).get("linkage", {})
     if linkage.get("status") == "" and linkage.get("legal_basis"):
         item = form.label_path(("basic", "linkage", "status"))

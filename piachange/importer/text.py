@@ -31,6 +31,7 @@ _ASCII_OK = {"web", "http", "https", "www", "html", "pdf", "csv", "com", "lgwan"
 
 
 def _input_mark(m: re.Match[str]) -> str:
+    """Return the mark for an <input> tag: ticked, empty box, or radio."""
     tag = m.group(0).lower()
     if "checked" in tag:
         return TICK

@@ -85,6 +85,7 @@ def parse_choice(node: Node, raw: str) -> Parsed:
 
 
 def _as_choice(node: Node, text: str) -> tuple[str, tuple[str, str] | None]:
+    """Return the form's option for bracketed text (width-insensitive), with a note if it differs."""
     if text in node.choices:
         return text, None
     key = re.sub(r"\s+", "", nfkc(text))
@@ -106,6 +107,7 @@ def _choices_in(node: Node, s: str) -> list[tuple[str, str]]:
 
 
 def _rest(p: Parsed, s: str, used: list[str]) -> Parsed:
+    """Return the parse with what the cell prints besides the used options as leftover."""
     for c in sorted(used, key=len, reverse=True):
         s = re.sub(flex(c), " ", s, count=1)
     _extra(p, s)
@@ -113,6 +115,7 @@ def _rest(p: Parsed, s: str, used: list[str]) -> Parsed:
 
 
 def _extra(p: Parsed, rest: str) -> None:
+    """Note text beside a value that has no place."""
     if _noise(rest):
         text = squash(re.sub("[" + TICK + BOX + RADIO + "]", " ", rest)).strip("[] ")
         p.notes.append(("extra-text", f"text beside the choice not placed: 「{text}」"))
@@ -217,6 +220,7 @@ def parse_checks(options: tuple[Option, ...], raw: str) -> Parsed:
 
 
 def _strip_headings(s: str) -> str:
+    """Return text without the 主な記録項目 group headings."""
     for h in _GROUP_HEADINGS:
         s = re.sub(r"・?\s*" + h + r"(?![\w])", " ", s)
     return s
