@@ -155,6 +155,7 @@ class Reader(State):
 
     def pick(self, hits: list[Hit], near: bool) -> Hit | None:
         """Choose among nodes of the same name: the next one after the cursor in print order."""
+        hits = [h for h in hits if self._reachable(h.node)]
         if not hits:
             return None
         order = self.labels.order
@@ -172,6 +173,14 @@ class Reader(State):
             return hit  # the I 3. / III 1. copies of the file name
         note = _OUT_OF_ORDER + (f"; {hit.note}" if hit.note else "")
         return Hit(hit.node, hit.instance, hit.rest, note)
+
+    def _reachable(self, node: Node) -> bool:
+        """Return False for an item of a repeated group the form may leave out (移転先) whose heading was never printed."""
+        for i, seg in enumerate(node.parts[:-1]):
+            rep = self.form.by_path.get(".".join(node.parts[: i + 1]))
+            if seg == "*" and rep is not None and rep.min == 0 and rep.label and rep.path not in self.inst:
+                return False
+        return True
 
     def place(self, no: int, t: Target, tabbed: bool, last: bool, row: list[str]) -> None:
         """Apply one label of a row: a heading, a repeat heading or an item with its cells."""
