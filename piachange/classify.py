@@ -65,6 +65,7 @@ class Trace:
     attempts: tuple[Attempt, ...]
     ruled_timing: str  # what the rules said before any override
     wording: str  # where the 説明 text came from
+    links: tuple[str, ...] = ()  # the 事前 rows this row is linked to, and why
 
 
 def classify(changes: list[model.Change], *, config: Config, per_commit: bool) -> tuple[list[model.Row], list[model.Finding]]:
@@ -120,7 +121,8 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
             warnings.append("しきい値判断: this change raises the required assessment (see the findings)")
         row = model.Row(change=ch, date=_date(ch, config), timing=timing, reason=reason, rule=rule_id,
                         warnings=tuple(dict.fromkeys(warnings)), override=override)
-        traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing, _wording(rs, d, subj, override)))
+        links = tuple(f"「{changes[j].item}」: {_linked(i, j, changes, subjects, terms)}" for j in linked)
+        traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing, _wording(rs, d, subj, override), links))
     return traces, findings
 
 
@@ -144,6 +146,7 @@ def _explain_row(t: Trace) -> dict[str, Any]:
         "statements": list(t.stated.considered),
         "cause": t.stated.cause.label if t.stated.cause else None,
         "submission": list(t.facts),
+        "linked_to": list(t.links),
         "rules": [{"rule": a.rule, "origin": a.origin, "matched": a.matched, "why": list(a.why)} for a in t.attempts],
         "rule_note": next((a.note for a in t.attempts if a.matched), ""),
         "ruled_timing": t.ruled_timing,
@@ -366,14 +369,16 @@ def _terms(ch: model.Change, rs: RuleSet) -> set[str]:
     return {t for t in found if t not in common}
 
 
-def _linked(i: int, j: int, changes: list[model.Change], subjects: list[Subject], terms: list[set[str]]) -> bool:
-    """Return True when change i goes with 事前 change j: same cause, same instance, or the same system named."""
+def _linked(i: int, j: int, changes: list[model.Change], subjects: list[Subject], terms: list[set[str]]) -> str:
+    """Return why change i goes with 事前 change j (same cause, same instance, same system named), or ''."""
     a, b = subjects[i], subjects[j]
     if a.cause is not None and b.cause is not None and a.cause.id == b.cause.id:
-        return True
-    if _instances(changes[i]) & _instances(changes[j]):
-        return True
-    return bool(terms[i] & terms[j])
+        return f"same cause {a.cause.label}"
+    shared = _instances(changes[i]) & _instances(changes[j])
+    if shared:
+        return f"same {load_form(changes[i].form).label_path(max(shared, key=len)).split(' ')[-1]}"
+    names = terms[i] & terms[j]
+    return f"both name {'、'.join(sorted(names))}" if names else ""
 
 
 def _date(ch: model.Change, config: Config) -> dt.date:

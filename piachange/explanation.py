@@ -10,7 +10,9 @@ from piachange import classify
 from piachange.config import load_config
 from piachange.predicates import glob_matches, is_glob
 from piachange.report import Options, build
-from piachange.resolve import norm_label
+from piachange.errors import PiaError
+from piachange.resolve import norm_label, resolve
+from piachange.schema import load_form
 
 
 def explain_range(opts: Options, item: str = "") -> dict[str, Any]:
@@ -28,9 +30,21 @@ def explain_range(opts: Options, item: str = "") -> dict[str, Any]:
 
 
 def _names(query: str, row: dict[str, Any]) -> bool:
-    if is_glob(query) and glob_matches(query, row["path"]):
+    """Return True when ``query`` (key glob, compact form, full label or part of it) names the row's item."""
+    if is_glob(query):
+        return glob_matches(query, row["path"])
+    if norm_label(query) in norm_label(row["item"]):
         return True
-    return norm_label(query) in norm_label(row["item"])
+    path = tuple(row["path"].split(".")) if row["path"] else ()
+    data: dict[str, Any] = {}
+    node = data
+    for seg in path:
+        node = node.setdefault(seg, {})
+    try:
+        found = resolve(load_form(row["form"]), data, query).path
+    except PiaError:
+        return False
+    return path[: len(found)] == found
 
 
 def to_json(data: dict[str, Any]) -> str:
@@ -53,6 +67,7 @@ def to_text(data: dict[str, Any]) -> str:
         for s in r["statements"]:
             lines.append(f"  stated: {s}")
         lines.append(f"  submission: {', '.join(r['submission'])}")
+        lines += [f"  linked to 事前 row {link}" for link in r["linked_to"]]
         for a in r["rules"]:
             mark = {True: "✓", False: "✗", None: "…"}[a["matched"]]
             lines.append(f"  {mark} {a['rule']} ({a['origin']}): {'; '.join(a['why'])}")

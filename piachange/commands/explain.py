@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         repo: str = typer.Option(".", "--repo", help="The git repository (default: the current one)."),
         per_commit: bool = typer.Option(False, "--per-commit", help="One row per item per commit instead of the net change."),
         date: str = typer.Option(None, "--date", help="変更日 of every row (2026-03-16 or 令和8年3月16日)."),
-        item: str = typer.Option(None, "--item", help="Only rows of this item: part of its official label (消去方法) or a key glob (files.*.storage.erasure)."),
+        item: str = typer.Option(None, "--item", help="Only rows of this item: key glob, compact form (Ⅱ-6③), full label or part of it."),
         fmt: str = typer.Option("text", "--format", help=f"Output format: {', '.join(FORMATS)}."),
     ) -> None:
         """Show, row by row, every rule tried in order and why it matched or not, ending with the decision."""
