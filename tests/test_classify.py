@@ -312,3 +312,19 @@ def test_the_default_rules_and_causes_are_the_documented_ones() -> None:
         assert c.label in docs, f"cause {c.label} is not documented in docs/rules.md"
     default = tomllib.loads((pathlib.Path(__file__).parent.parent / "piachange" / "rules" / "default.toml").read_text(encoding="utf-8"))
     assert len(default["rules"]) == len(rs.rules)
+
+
+def test_explain_names_the_accompanied_row_and_takes_compact_item_names(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    def zen(location: str, erasure: str) -> str:
+        return doc("zenkomoku", {"files": {"1": {"storage": {"location": location, "erasure": erasure}}}})
+
+    repo.write(FILE, zen("庁舎内のサーバーに保管する。", "保存期間を過ぎた情報は削除する。"))
+    first = repo.commit("初版")
+    repo.write(FILE, zen("ガバメントクラウド上に保管する。", "保存期間を過ぎた情報はガバメントクラウド上で削除する。"))
+    repo.commit("ガバメントクラウドへの移行\n\nPIA-Cause: システム更改 (Ⅱ-6①保管場所)")
+    code, out, err = cli(["explain", "--since", first, "--item", "Ⅱ-6③"], repo.path, monkeypatch, capsys)
+    assert code == 0, err
+    assert "③消去方法" in out and "①保管場所\n" not in out
+    assert "linked to 事前 row 「Ⅱ 特定個人情報ファイルの概要 6. 特定個人情報の保管・消去 ①保管場所」: both name ガバメントクラウド" in out
+    assert "→ 事前 「システム更改に伴う変更」 (rule accompanies-jizen" in out
