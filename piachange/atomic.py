@@ -28,13 +28,18 @@ def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> No
     directory = os.path.dirname(target) or "."
     if not os.path.isdir(directory):
         raise PiaError(f"{path}: directory {directory} does not exist; not written")
+    if os.path.isdir(target):
+        raise PiaError(f"{path}: is a directory; not written")
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=".piachange-", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".piachange-", suffix=".tmp", dir=directory)
+    except OSError as e:
+        raise PiaError(f"{path}: not written: {e.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -42,9 +47,11 @@ def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> No
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError):  # disk full, quota, I/O error: name the file, not the temporary one
+            raise PiaError(f"{path}: not written: {e.strerror or e}") from None
         raise

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from piachange.errors import PiaError
+from piachange.errors import PiaError, one_line
 
 COMMANDS = ("check", "fmt", "new", "show", "report", "explain", "demo", "import_")
 
@@ -28,7 +28,7 @@ def main() -> None:
     try:
         app()
     except PiaError as e:
-        for line in [str(p) for p in e.problems] or [f"Error: {e}"]:
+        for line in [str(p) for p in e.problems] or [one_line(f"Error: {e}")]:
             print(line, file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
@@ -38,5 +38,5 @@ def main() -> None:
     except OSError as e:
         # the environment failed (disk full, permission denied), not piachange: one line, no traceback
         where = f"{e.filename}: " if e.filename else ""
-        print(f"Error: {where}{e.strerror or e}", file=sys.stderr)
+        print(one_line(f"Error: {where}{e.strerror or e}"), file=sys.stderr)
         sys.exit(1)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
+import os
+import stat
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -86,14 +88,25 @@ def load_bytes(raw: bytes, file: str, commit: str = "") -> Document:
     return Document(file, form, complete(form, data, in_place=True), sc, commit, tuple(warnings))
 
 
+def read_path(path: str) -> bytes:
+    """Return the bytes of a regular file; raise DocumentError saying why it cannot be read."""
+    try:
+        st = os.stat(path)
+        if stat.S_ISREG(st.st_mode):
+            with open(path, "rb") as fh:
+                return fh.read()
+        # a FIFO would block and a device never end
+        why = "is a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+    except OSError as e:
+        link = f"symbolic link to {os.readlink(path)}: " if os.path.islink(path) else ""
+        missing = isinstance(e, FileNotFoundError) and not link
+        why = "no such file or directory" if missing else f"cannot read: {link}{e.strerror}"
+    raise DocumentError([Problem(path, 0, why)])
+
+
 def load_path(path: str) -> Document:
     """Read and load a document from the file system."""
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as e:
-        raise DocumentError([Problem(path, 0, f"cannot read: {e.strerror}")]) from None
-    return load_bytes(raw, path)
+    return load_bytes(read_path(path), path)
 
 
 # ---------------------------------------------------------------- validation

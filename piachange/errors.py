@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# control characters and line separators: a file must not be able to break a message into two
+# lines or drive the terminal (ANSI escapes) through a key, a value or its own name
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_MAX_MESSAGE = 500
+
+
+def one_line(text: str) -> str:
+    """Return ``text`` with control characters escaped (``\\n``, ``\\x1b``) and a huge middle cut out."""
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    if len(text) > _MAX_MESSAGE:
+        # keep both ends: the start names the item, the end carries the choices or the suggestion
+        text = f"{text[: _MAX_MESSAGE // 2]} … ({len(text) - _MAX_MESSAGE} characters) … {text[-_MAX_MESSAGE // 2 :]}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -20,7 +35,7 @@ class Problem:
             where = f"{where} @ {self.commit[:9]}"
         if self.line:
             where = f"{where}:{self.line}"
-        return f"{where}: {self.message}"
+        return one_line(f"{where}: {self.message}")
 
 
 class PiaError(Exception):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 
 from piachange.atomic import write_atomic
-from piachange.document import Document, load_bytes
+from piachange.document import Document, load_bytes, read_path
 from piachange.errors import DocumentError, PiaError, Problem
 from piachange.fmt import format_document
 
@@ -41,36 +40,14 @@ class Outcome:
     changed: list[str] = field(default_factory=list)
 
 
-def _unreadable(path: str) -> str:
-    """Return why ``path`` is not a file piachange can read, or '' when it is one."""
-    try:
-        st = os.stat(path)
-    except OSError as e:
-        if os.path.islink(path):
-            return f"cannot read: symbolic link to {os.readlink(path)}: {e.strerror}"
-        return "no such file or directory" if isinstance(e, FileNotFoundError) else f"cannot read: {e.strerror}"
-    if stat.S_ISDIR(st.st_mode):
-        return "is a directory without .toml files"
-    if not stat.S_ISREG(st.st_mode):
-        return "not a regular file"  # a FIFO or a device would block or never end
-    return ""
-
-
 def _load(path: str, out: Outcome) -> tuple[Document, bytes] | None:
-    why = _unreadable(path)
-    if why:
-        out.problems.append(Problem(path, 0, why))
-        return None
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as e:
-        out.problems.append(Problem(path, 0, f"cannot read: {e.strerror}"))
-        return None
-    try:
+        raw = read_path(path)
         doc = load_bytes(raw, path)
     except DocumentError as e:
-        out.problems += e.problems
+        # a directory here was named on the command line and holds no assessment
+        problems = [Problem(path, 0, "is a directory without .toml files")] if os.path.isdir(path) else e.problems
+        out.problems += problems
         return None
     out.warnings += doc.warnings
     return doc, raw
@@ -102,9 +79,6 @@ def fmt_paths(paths: list[str], check_only: bool) -> Outcome:
                 write_atomic(path, text)
             except PiaError as e:
                 out.problems.append(Problem(path, 0, str(e).removeprefix(f"{path}: ")))
-                continue
-            except OSError as e:
-                out.problems.append(Problem(path, 0, f"not written: {e.strerror}"))
                 continue
         out.changed.append(path)
     return out

@@ -56,6 +56,11 @@ def _missing(tmp: pathlib.Path) -> pathlib.Path:
     return tmp / "missing.toml"
 
 
+def _device(tmp: pathlib.Path) -> pathlib.Path:
+    (tmp / "null.toml").symlink_to("/dev/null")  # a device named like an assessment
+    return tmp / "null.toml"
+
+
 MADE: dict[str, Callable[[pathlib.Path], pathlib.Path | None]] = {
     "directory-named-toml": _directory,
     "unreadable": _unreadable,
@@ -63,6 +68,7 @@ MADE: dict[str, Callable[[pathlib.Path], pathlib.Path | None]] = {
     "broken-symlink": _broken_symlink,
     "fifo": _fifo,
     "missing-file": _missing,
+    "character-device": _device,
 }
 
 
