@@ -246,18 +246,29 @@ class ScopeIndex:
                 self.paths.setdefault((c.sha, ch.form), set()).add(ch.path)
         self.cache: dict[tuple[str, str, str], tuple[str, ...] | None] = {}
         self.checked: set[tuple[str, str, tuple[str, ...]]] = set()
+        self.used: set[tuple[str, str]] = set()
+        self.where: dict[tuple[str, str], model.Change] = {}
 
     def covers(self, st: Statement, change: model.Change, sha: str) -> bool:
         """Return True when the statement's scope names the change's item (or an ancestor of it)."""
+        hit = False
         for entry in st.scope:
+            self.where.setdefault((st.origin, entry), change)
             if is_glob(entry):
-                if glob_matches(entry, change.path):
-                    return True
-                continue
-            target = self._resolve(entry, change.form, sha, st)
-            if target is not None and change.path[: len(target)] == target:
-                return True
-        return False
+                ok = glob_matches(entry, change.path)
+            else:
+                target = self._resolve(entry, change.form, sha, st)
+                ok = target is not None and change.path[: len(target)] == target
+            if ok:
+                self.used.add((st.origin, entry))
+                hit = True
+        return hit
+
+    def unused(self) -> list[model.Finding]:
+        """Return a finding for each scope entry that named none of the items its commit changed."""
+        return [model.Finding(ch.assessment, ch.file, f"{origin}: scope entry {entry!r} names no item this commit changed"
+                              " here, so the statement applies to nothing")
+                for (origin, entry), ch in self.where.items() if (origin, entry) not in self.used]
 
     def check(self, st: Statement, sha: str) -> None:
         """Raise PiaError when an item name in the scope names nothing in any form the commit changed."""

@@ -123,7 +123,7 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
                         warnings=tuple(dict.fromkeys(warnings)), override=override)
         links = tuple(f"「{changes[j].item}」: {_linked(i, j, changes, subjects, terms)}" for j in linked)
         traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing, _wording(rs, d, subj, override), links))
-    return traces, findings
+    return traces, [*findings, *scopes.unused()]
 
 
 def explain(changes: list[model.Change], *, config: Config, per_commit: bool) -> dict[str, Any]:
@@ -170,10 +170,10 @@ def _stated(ch: model.Change, rs: RuleSet, scopes: ScopeIndex) -> Stated:
         for st in said + recorded:
             if st.scope:
                 scopes.check(st, c.sha)
-        causes = _applicable([s for s in recorded if not s.is_override], ch, c.sha, scopes) or \
-            _applicable([s for s in said if not s.is_override], ch, c.sha, scopes)
-        forced = _applicable([s for s in recorded if s.is_override], ch, c.sha, scopes) or \
-            _applicable([s for s in said if s.is_override], ch, c.sha, scopes)
+        # both are evaluated so that every scope entry is checked against the item (see ScopeIndex.unused)
+        rec_causes, own_causes = (_applicable([s for s in group if not s.is_override], ch, c.sha, scopes) for group in (recorded, said))
+        rec_forced, own_forced = (_applicable([s for s in group if s.is_override], ch, c.sha, scopes) for group in (recorded, said))
+        causes, forced = rec_causes or own_causes, rec_forced or own_forced
         per_commit.append(causes)
         overrides += [dataclasses.replace(s, commit=c.sha) for s in forced]
         considered += [s.describe() for s in causes + forced]

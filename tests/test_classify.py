@@ -328,3 +328,12 @@ def test_explain_names_the_accompanied_row_and_takes_compact_item_names(
     assert "③消去方法" in out and "①保管場所\n" not in out
     assert "linked to 事前 row 「Ⅱ 特定個人情報ファイルの概要 6. 特定個人情報の保管・消去 ①保管場所」: both name ガバメントクラウド" in out
     assert "→ 事前 「システム更改に伴う変更」 (rule accompanies-jizen" in out
+
+
+def test_a_scope_entry_that_names_no_changed_item_is_reported() -> None:
+    chs = changes_between("juten", {"basic": {"systems": {"1": {"name": "A"}, "2": {"name": "B"}}}},
+                          {"basic": {"systems": {"1": {"name": "A"}, "2": {"name": "C"}}}},
+                          trailers=(("PIA-Cause", "システム更改 (basic.systems.3)"),))
+    [row], [finding] = classify(chs, config=Config(), per_commit=False)
+    assert row.rule == "default-jigo"
+    assert "scope entry 'basic.systems.3' names no item this commit changed" in finding.message
