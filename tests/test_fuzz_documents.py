@@ -18,6 +18,7 @@ import tempfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
+import pytest
 
 from piachange.document import Document, load_bytes
 from piachange.errors import PiaError, Problem
@@ -127,8 +128,9 @@ def assert_located(problems: list[Problem], file: str, raw: bytes) -> None:
     for p in problems:
         assert p.file == file, p
         assert 0 <= p.line <= last, (p, last)
-        assert p.message and "\n" not in p.message, p
-        assert str(p).startswith(file), p
+        assert p.message, p
+        shown = str(p)  # what the user sees: one line, however the file is made
+        assert shown.startswith(file) and "\n" not in shown and "\x1b" not in shown, p
 
 
 def load_or_problems(raw: bytes) -> Document | None:
@@ -196,3 +198,11 @@ def test_check_paths_over_real_files(inputs: list[bytes]) -> None:
         failed = {p.file for p in out.problems}
         for path, raw in zip(paths, inputs):
             assert (path in failed) == (load_or_problems(raw) is None), path
+
+
+@pytest.mark.xfail(strict=True, reason="fmt: comments above a [meta] that is not the first table come out "
+                   "directly above [meta]; the next run reads them as the file's head comments and adds a blank line")
+def test_fmt_is_stable_when_meta_is_not_the_first_table() -> None:
+    # found by the long profile (a line swap moved [[files.1.records]] above the head comments)
+    doc = load_bytes(b'[cover]\ntitle = "x"\n\n# about meta\n[meta]\nform = "juten"\n', FILE)
+    assert_formats(doc)
