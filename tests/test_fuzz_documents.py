@@ -15,10 +15,10 @@ import pathlib
 import re
 import tempfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
-import pytest
 
 from piachange.document import Document, load_bytes
 from piachange.errors import PiaError, Problem
