@@ -7,7 +7,7 @@ below) and ``tests/bad/<name>.expected``: the exact stderr of ``piachange check`
 
 from __future__ import annotations
 
-import concurrent.futures
+import json
 import os
 import pathlib
 import re
@@ -94,21 +94,45 @@ def check(*paths: pathlib.Path | str, cwd: pathlib.Path, timeout: float = 60) ->
     )
 
 
+# One fresh interpreter runs the command line's entry point (argv parsing, the check command,
+# the error handling of cli.main) once per case: 110 interpreters would cost half a minute of
+# CPU. SAMPLE cases also run as separate `python -m piachange` processes to show it is the same.
+DRIVER = """
+import contextlib, io, json, sys, traceback
+from piachange.cli import main
+out = {}
+for name, path in json.loads(sys.stdin.read()).items():
+    err, std = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(std):
+        sys.argv = ["piachange", "check", path]
+        try:
+            main()
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+        except BaseException:  # a bug: the traceback lands in this case's stderr and fails it
+            traceback.print_exc()
+            code = 99
+    out[name] = [code, err.getvalue(), std.getvalue()]
+print(json.dumps(out))
+"""
+SAMPLE = ("toml-unclosed-string", "shift-jis", "repeat-gap", "fifo", "control-characters-in-value")
+
+
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[pathlib.Path, subprocess.CompletedProcess[str]] | None]:
-    """Run every case once, a few at a time: each run is a fresh interpreter (about 0.3 s)."""
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[pathlib.Path, int, str, str] | None]:
+    """Return (input path, exit code, stderr, stdout) of ``piachange check`` for every case."""
     tmp = tmp_path_factory.mktemp("bad")
     inputs: dict[str, pathlib.Path | None] = {}
     for name in _cases():
         (tmp / name).mkdir()
         inputs[name] = _input(name, tmp)
-
-    def run(name: str) -> tuple[pathlib.Path, subprocess.CompletedProcess[str]] | None:
-        path = inputs[name]
-        return None if path is None else (path, check(path, cwd=tmp / name))
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return dict(zip(inputs, pool.map(run, inputs)))
+    todo = {name: str(path) for name, path in inputs.items() if path is not None}
+    res = subprocess.run([sys.executable, "-c", DRIVER], input=json.dumps(todo), cwd=tmp,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    ran = json.loads(res.stdout)
+    return {name: None if path is None else (path, *ran[name]) for name, path in inputs.items()}
 
 
 def test_the_corpus_is_big_enough() -> None:
@@ -121,10 +145,10 @@ def test_the_corpus_is_big_enough() -> None:
 def test_bad_input(name: str, results: dict) -> None:
     if results[name] is None:
         pytest.skip("this user can read a mode-000 file (root)")
-    path, res = results[name]
-    got = res.stderr.replace(str(path), "{file}")
+    path, code, stderr, stdout = results[name]
+    got = stderr.replace(str(path), "{file}")
     assert "Traceback" not in got, got
-    assert res.stdout == ""
+    assert stdout == ""
     exp = BAD / f"{name}.expected"
     if REGEN:
         exp.write_text(got, encoding="utf-8")
@@ -133,11 +157,20 @@ def test_bad_input(name: str, results: dict) -> None:
     lines = got.splitlines()
     summary = lines[-1]
     assert re.fullmatch(r"\d+ problem\(s\) in 1 file\(s\)|1 file\(s\) ok(, \d+ warning\(s\))?", summary), summary
-    assert res.returncode == (1 if "problem(s)" in summary else 0)
+    assert code == (1 if "problem(s)" in summary else 0)
     for line in lines[:-1]:
         # every message names the file; everything but a file that cannot be read names a line
         assert line.startswith("{file}"), line
         assert name in MADE or _LOCATED.match(line), line
+
+
+@pytest.mark.parametrize("name", SAMPLE)
+def test_a_separate_process_prints_the_same(name: str, results: dict, tmp_path: pathlib.Path) -> None:
+    path, code, stderr, _ = results[name]
+    if name in MADE:
+        path = MADE[name](tmp_path)
+    res = check(path, cwd=tmp_path)
+    assert (res.returncode, res.stderr.replace(str(path), "{file}")) == (code, stderr.replace(str(results[name][0]), "{file}"))
 
 
 def test_one_bad_file_does_not_hide_the_others(tmp_path: pathlib.Path) -> None:
