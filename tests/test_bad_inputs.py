@@ -174,7 +174,8 @@ def test_a_separate_process_prints_the_same(name: str, results: dict, tmp_path: 
 
 
 def test_one_bad_file_does_not_hide_the_others(tmp_path: pathlib.Path) -> None:
-    paths = [tmp_path / "missing.toml", BAD / "toml-duplicate-key.toml", _directory(tmp_path), BAD / "crlf-line-ends.toml", BAD / "text-got-integer.toml"]
+    paths = [tmp_path / "missing.toml", BAD / "toml-duplicate-key.toml", _directory(tmp_path),
+             BAD / "crlf-line-ends.toml", BAD / "text-got-integer.toml"]
     res = check(*paths, cwd=tmp_path)
     assert res.returncode == 1
     named = [line.split(":")[0] for line in res.stderr.splitlines()[:-1]]

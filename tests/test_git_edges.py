@@ -12,10 +12,12 @@ import os
 import pathlib
 import subprocess
 import sys
+from typing import Any, Callable
 
 import pytest
 
 from piachange import model
+from piachange.cli import main
 from piachange.report import Options, build_report
 
 from conftest import Repo
@@ -24,12 +26,25 @@ from docs_factory import base, text
 KENKO = "assessments/kenko.toml"
 
 
-def cli(*args: str, cwd: pathlib.Path) -> tuple[int, str, str]:
-    """Run ``python -m piachange`` in a fresh interpreter; return (exit code, stdout, stderr)."""
-    res = subprocess.run([sys.executable, "-m", "piachange", *args], cwd=cwd, capture_output=True, timeout=120)
-    out, err = res.stdout.decode("utf-8"), res.stderr.decode("utf-8")  # both must be valid UTF-8
-    assert "Traceback" not in err, err
-    return res.returncode, out, err
+Cli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> Cli:
+    """Return a runner of the real command line (in-process); it returns (exit code, stdout, stderr)."""
+
+    def run(*args: str, cwd: pathlib.Path) -> tuple[int, str, str]:
+        monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", ["piachange", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as e:
+            code = int(e.code or 0)
+        out, err = capsysbinary.readouterr()
+        return code, out.decode("utf-8"), err.decode("utf-8")  # both must be valid UTF-8
+
+    return run
 
 
 def edited(**changes: str) -> dict:
@@ -102,7 +117,7 @@ def test_merge_per_commit_compares_with_the_first_parent(repo: Repo, merged: dic
 # ---------------------------------------------------------------- files moving around
 
 
-def test_renamed_moved_reformatted_and_edited_in_one_commit(repo: Repo) -> None:
+def test_renamed_moved_reformatted_and_edited_in_one_commit(repo: Repo, cli: Cli) -> None:
     repo.write(KENKO, text(base()))
     first = repo.commit("初版")
     new = "assessments/2024年度 健康/健康 増進.toml"
@@ -140,7 +155,7 @@ def test_deleted_and_added_again(repo: Repo) -> None:
     assert rows(repo, again) == [("modified", "basic.department.head_title", "健康推進課長", ["再び削除", "変えて復活"])]
 
 
-def test_empty_commits_change_nothing(repo: Repo) -> None:
+def test_empty_commits_change_nothing(repo: Repo, cli: Cli) -> None:
     repo.write(KENKO, text(base()))
     first = repo.commit("初版")
     repo.commit("空のコミット")
@@ -154,7 +169,7 @@ def test_empty_commits_change_nothing(repo: Repo) -> None:
 # ---------------------------------------------------------------- naming the range
 
 
-def test_annotated_and_lightweight_tags_and_a_date_before_the_first_commit(repo: Repo) -> None:
+def test_annotated_and_lightweight_tags_and_a_date_before_the_first_commit(repo: Repo, cli: Cli) -> None:
     repo.write(KENKO, text(base()))
     repo.commit("初版")
     repo.git("tag", "-a", "r6", "-m", "令和6年度 提出版")
@@ -186,15 +201,17 @@ def shallow(repo: Repo, tmp_path: pathlib.Path) -> tuple[pathlib.Path, dict[str,
     ("init", "Error: unknown revision '{init}' in {root}"),
     ("2026-01-01", "Error: no commit at or before 2026-01-01 in the available history"),
 ])
-def test_a_shallow_clone_asked_for_older_history_says_so(shallow: tuple[pathlib.Path, dict[str, str]], since: str, message: str) -> None:
+def test_a_shallow_clone_asked_for_older_history_says_so(shallow: tuple[pathlib.Path, dict[str, str]], since: str,
+                                                          message: str, cli: Cli) -> None:
     clone, shas = shallow
     root = os.path.realpath(clone)
     code, out, err = cli("report", "--since", shas.get(since, since), cwd=clone)
     assert (code, out) == (1, "")
-    assert err == message.format(root=root, init=shas["init"]) + "; this is a shallow clone: fetch the history with `git fetch --unshallow`\n"
+    hint = "; this is a shallow clone: fetch the history with `git fetch --unshallow`\n"
+    assert err == message.format(root=root, init=shas["init"]) + hint
 
 
-def test_a_shallow_clone_reports_what_it_has(shallow: tuple[pathlib.Path, dict[str, str]]) -> None:
+def test_a_shallow_clone_reports_what_it_has(shallow: tuple[pathlib.Path, dict[str, str]], cli: Cli) -> None:
     clone, _ = shallow
     subprocess.run(["git", "fetch", "-q", "--deepen", "1"], cwd=clone, check=True, capture_output=True)
     code, out, err = cli("report", "--since", "HEAD~1", "--format", "json", cwd=clone)
@@ -202,7 +219,7 @@ def test_a_shallow_clone_reports_what_it_has(shallow: tuple[pathlib.Path, dict[s
     assert "健康部" in out and "健康推進課長" not in out
 
 
-def test_a_repository_in_a_path_with_spaces_and_japanese(tmp_path: pathlib.Path) -> None:
+def test_a_repository_in_a_path_with_spaces_and_japanese(tmp_path: pathlib.Path, cli: Cli) -> None:
     repo = Repo(tmp_path / "市役所 共有" / "評価書 リポジトリ")
     repo.write("assessments/健康 増進.toml", text(base()))
     first = repo.commit("初版")
@@ -217,7 +234,7 @@ def test_a_repository_in_a_path_with_spaces_and_japanese(tmp_path: pathlib.Path)
     assert (code, err) == (0, "1 file(s) ok\n")
 
 
-def test_a_detached_head(repo: Repo) -> None:
+def test_a_detached_head(repo: Repo, cli: Cli) -> None:
     repo.write(KENKO, text(base()))
     first = repo.commit("初版")
     repo.write(KENKO, text(edited(head_title="健康推進課長")))
@@ -245,7 +262,7 @@ def _raw_commit(repo: Repo, message: bytes, headers: bytes = b"") -> str:
     return sha
 
 
-def test_commit_messages_that_are_not_utf8(repo: Repo) -> None:
+def test_commit_messages_that_are_not_utf8(repo: Repo, cli: Cli) -> None:
     repo.write(KENKO, text(base()))
     first = repo.commit("初版")
     # Shift_JIS, declared: the trailers are read in their encoding
@@ -285,7 +302,7 @@ def _tree_state(repo: Repo) -> dict[str, tuple[bytes, int]]:
     return out
 
 
-def test_uncommitted_edits_are_neither_read_nor_touched(repo: Repo) -> None:
+def test_uncommitted_edits_are_neither_read_nor_touched(repo: Repo, cli: Cli) -> None:
     repo.write(KENKO, text(base()))
     first = repo.commit("初版")
     repo.write(KENKO, text(edited(head_title="健康推進課長")))
@@ -323,7 +340,7 @@ def test_a_symlink_in_the_tree_is_not_a_document(repo: Repo) -> None:
 
 
 @pytest.mark.xfail(strict=True, reason="history._listing reads item.name of a gitlink, which GitPython cannot give: AttributeError")
-def test_a_submodule_under_assessments_is_skipped(repo: Repo, tmp_path: pathlib.Path) -> None:
+def test_a_submodule_under_assessments_is_skipped(repo: Repo, tmp_path: pathlib.Path, cli: Cli) -> None:
     vendor = Repo(tmp_path / "vendor")
     vendor.write("x.toml", "a = 1\n")
     vendor.commit("外部")
