@@ -131,6 +131,12 @@ def build_ruleset(org: Mapping[str, Any], source: str, defaults: Mapping[str, An
     for r in rules:
         if r.timing.startswith("setting:") and r.timing[8:] not in settings:
             raise PiaError(f"{r.origin}: rule '{r.id}' takes its timing from unknown setting {r.timing[8:]!r}{_hint(r.timing[8:], settings)}")
+    used = {name for r in rules for _, name in r.templates} | {c.template for c in causes}
+    defaults_named = set(_table(base, "templates", dsrc))
+    for k in _table(org, "templates", source):
+        if k not in defaults_named and k not in used:
+            # a misspelt template id would leave the default wording in place without a word
+            raise PiaError(f"{source}: 'templates.{k}' is used by no rule or cause{_hint(k, defaults_named)}")
     overrides = parse_overrides(org["overrides"], source, causes) if "overrides" in org else ()
     return RuleSet(tuple(rules), templates, causes, settings, overrides, sources)
 
