@@ -31,11 +31,12 @@ def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> No
     if os.path.isdir(target):
         raise PiaError(f"{path}: is a directory; not written")
     try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        st = os.stat(target)
+        mode, owner = stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid)
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
-        mode = 0o666 & ~umask
+        mode, owner = 0o666 & ~umask, None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".piachange-", suffix=".tmp", dir=directory)
     except OSError as e:
@@ -46,6 +47,11 @@ def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> No
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
+        if owner is not None and owner != (os.getuid(), os.getgid()):
+            try:  # root formatting someone's file must not take it over
+                os.chown(tmp, *owner)
+            except PermissionError:
+                pass  # an ordinary user cannot give files away; the file becomes theirs, as with any editor
         os.replace(tmp, target)
     except BaseException as e:
         try:

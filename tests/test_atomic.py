@@ -184,3 +184,14 @@ def test_report_output_never_follows_a_symlink_out_of_its_directory(repo: Repo, 
     )
     assert res.returncode == 0, res.stderr
     assert "新原芳明" in (repo.path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can create a file owned by someone else")
+def test_fmt_as_root_keeps_the_owner(tmp_path: pathlib.Path) -> None:
+    a = tmp_path / "a.toml"
+    a.write_text(UNFORMATTED, encoding="utf-8")
+    os.chown(a, 65534, 65534)  # nobody
+    res = subprocess.run([sys.executable, "-m", "piachange", "fmt", "a.toml"], cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert a.read_text(encoding="utf-8") != UNFORMATTED
+    assert (a.stat().st_uid, a.stat().st_gid) == (65534, 65534)
