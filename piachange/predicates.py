@@ -20,7 +20,9 @@ _NOT_LAW = (
 )
 _ARTICLE = rf"第{_N}(?:条|項|号)(?:の{_N})*(?:第?{_N}(?:条|項|号)(?:の{_N})*)*"
 _BEPPYO = rf"別表(?:第?{_N})?(?:の{_N})*(?:の項)?"
-_NAME = rf"(?:[{_HAN}{_KATA}]+(?:{_CONNECTORS}))*[{_HAN}{_KATA}]*?(?:{_SUFFIXES})(?=第|別表|施行|[^{_HAN}{_KATA}]|$)"
+# Runs are bounded (no law name has a 40-character run or more than 8 connectors): an unbounded
+# run made every start position scan to the end of a long kanji text, quadratic in its length.
+_NAME = rf"(?:[{_HAN}{_KATA}]{{1,40}}(?:{_CONNECTORS})){{0,8}}[{_HAN}{_KATA}]{{0,40}}?(?:{_SUFFIXES})(?=第|別表|施行|[^{_HAN}{_KATA}]|$)"
 _LAW_RE = re.compile(rf"(?P<article>{_ARTICLE})|(?P<beppyo>{_BEPPYO})|(?P<name>{_NAME})")
 _DIGITS_RE = re.compile(r"[0-9０-９]+(?:[,.，．][0-9０-９]+)*")
 LAW_ABBREVIATIONS = ("番号法", "番号利用法")
