@@ -86,7 +86,7 @@ def _skip_value(s: str, i: int, state: dict) -> int:
     while i < n:
         c = s[i]
         if state.get("ml"):
-            end = s.find(state["ml"], i)
+            end = _closing(s, i, state["ml"])
             if end < 0:
                 return n
             # a closing delimiter may be followed by up to two more quotes that belong to the text
@@ -122,6 +122,21 @@ def _skip_value(s: str, i: int, state: dict) -> int:
     return n
 
 
+def _closing(s: str, i: int, delim: str) -> int:
+    """Return where ``delim`` closes a multi-line string on this line, or -1; ``\\"`` escapes in basic strings."""
+    if delim == "'''":
+        return s.find(delim, i)
+    n = len(s)
+    while i < n:
+        if s[i] == "\\":
+            i += 2
+        elif s.startswith(delim, i):
+            return i
+        else:
+            i += 1
+    return -1
+
+
 def scan(text: str) -> Scan:
     """Scan TOML text into line numbers and comment attachments."""
     out = Scan()
@@ -132,7 +147,11 @@ def scan(text: str) -> Scan:
     current_key: Path | None = None
     seen_statement = False
     opened, deepest, lineno = 0, 0, 0
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    # only "\n" ends a TOML line; str.splitlines() also splits at U+2028, \x1c, \x85 … inside strings
+    rows = text.split("\n")
+    if rows[-1] == "":
+        rows.pop()
+    for lineno, raw in enumerate(rows, start=1):
         if state.get("max", 0) > deepest:
             deepest, out.deepest = state["max"], lineno - 1
         line = raw.strip()
@@ -215,7 +234,7 @@ def explain_error(text: str, error: Exception) -> tuple[int, str]:
     if msg.endswith(_END):
         line = scan(text).unclosed
         msg = msg[: -len(_END)] + (": the value that starts here never ends" if line else " at the end of the file")
-        line = line or max(1, len(text.splitlines()))
+        line = line or max(1, text.count("\n") + (not text.endswith("\n")))
     elif msg == r"Illegal character '\n'":
         msg = "a string must end on the line where it starts (use ''' for text of several lines)"
     elif msg.startswith(("Cannot overwrite a value", "Cannot declare")) and line in (sc := scan(text)).repeated:
