@@ -15,9 +15,12 @@ from piachange.schema import Form, Node
 from piachange.tomlscan import Path, Scan
 from piachange.wareki import to_wareki
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+\Z")  # \Z: "$" would accept a trailing newline
 _BANNER = re.compile(r"^# ─+ .* ─+$")
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_QUOTE_RUN = re.compile(r'"(?=""|"?\Z)')
+# what may follow a label in a generated comment: ※, ※(…), [選択肢: …], [複数選択], (和暦)
+_GENERATED_TAIL = re.compile(r"(?:\s+(?:※(?:\([^)]*\))?|\[[^\]]*\]|\([^)]*\)))*")
 # the 和暦 reading written after a date; stale ones must go when the date changes
 _WAREKI_NOTE = re.compile(r"^\((?:令和|平成|昭和|大正|明治)(?:元|\d+)年\d+月\d+日\)$")
 
@@ -40,10 +43,10 @@ def string_value(s: str) -> str:
         return basic_string(s)
     if "'''" not in s and not s.endswith("'") and not _CTRL.search(s.replace("\t", "")) and "\r" not in s:
         return "'''\n" + s + "'''"
-    body = s.replace("\\", "\\\\").replace('"""', '""\\"').replace("\r", "\\r")
-    body = _CTRL.sub(lambda m: f"\\u{ord(m.group()):04x}", body.replace("\t", "\x00TAB")).replace("\x00TAB", "\t")
-    if body.endswith('"'):
-        body = body[:-1] + '\\"'
+    body = s.replace("\\", "\\\\").replace("\r", "\\r")
+    body = _CTRL.sub(lambda m: f"\\u{ord(m.group()):04x}", body)  # tab and newline stay as they are
+    # escape each quote that would start a closing """ (a run of three, or quotes at the very end)
+    body = _QUOTE_RUN.sub(r'\\"', body)
     return '"""\n' + body + '"""'
 
 
@@ -174,20 +177,25 @@ class _Writer:
                     if k in value:
                         self.keyval((*path, k), k, value[k], label, [label, opt.label])
         elif node.kind == "list":
+            self.out.extend(self.kept(path, gen))  # a comment on an inline array of groups
             for i, group in enumerate(value):
                 self.header((*path, i), comment, gen, double=True)
                 for k in ("heading", "style", "items"):
                     if k in group:
                         self.keyval((*path, i, k), k, group[k], "", [])
         elif node.kind == "attachments":
+            self.out.extend(self.kept(path, gen))  # [attachments] itself is never written
             for aid, att in value.items():
-                self.header((*path, aid), f"{node.label} {aid}".strip(), gen)
+                # the id as a key: a raw id could hold a newline and break the comment
+                head = f"{node.label} {key_str(aid)}".strip()
+                self.header((*path, aid), head, [head, *gen])
                 for k in ("title", "note", "columns", "rows"):
                     if k in att:
                         self.keyval((*path, aid, k), k, att[k], "", [])
         elif node.kind == "changes":
             rows = value.get("rows", [])
             self.header(path, comment, gen)
+            self.out.extend(self.kept((*path, "rows"), []))
             if not rows:
                 self.line("rows = []")
             for i, row in enumerate(rows):
@@ -237,8 +245,9 @@ def _generated_for(form: Form, node: Node, n: str | None = None) -> list[str]:
 
 
 def _is_generated(comment: str, generated: list[str]) -> bool:
+    """Return whether a comment is a label comment (perhaps stale); 「公表日は…」 is a person's note."""
     text = comment.lstrip("#").strip()
-    return any(text.startswith(g) for g in generated if g)
+    return any(text.startswith(g) and _GENERATED_TAIL.fullmatch(text[len(g):]) for g in generated if g)
 
 
 def format_document(doc: Document) -> str:
