@@ -1,0 +1,179 @@
+"""piachange check: every problem as one ``file:line: message`` line, exit 1, nothing written."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from piachange.cli import app
+
+from conftest import ROOT
+
+_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<msg>.*)$")
+
+# One problem per kind the task names: a date that does not exist, a choice not on the form,
+# a misspelt key. Their lines are 7, 11 and 12.
+THREE_PROBLEMS = """\
+[meta]
+form = "juten"
+schema_version = 1
+
+[cover]
+number = "1"
+published_on = "令和6年2月30日"
+
+[basic.affair]
+name = "介護保険に関する事務"
+population = "10万人以上"
+nmae = "重点項目評価書"
+"""
+
+
+def run(*args: str, cwd: pathlib.Path) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a separate process, as a user would."""
+    env = {**os.environ, "PYTHONUTF8": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "piachange", *args], cwd=cwd, env=env, capture_output=True, text=True, encoding="utf-8", timeout=120
+    )
+
+
+def problems(stderr: str) -> list[tuple[str, int, str]]:
+    """Return the ``file:line: message`` lines of an output as (file, line, message)."""
+    out = []
+    for line in stderr.splitlines():
+        m = _LINE.match(line)
+        if m:
+            out.append((m["file"], int(m["line"]), m["msg"]))
+    return out
+
+
+def write(tmp: pathlib.Path, name: str, text: str) -> pathlib.Path:
+    p = tmp / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_three_problems_three_lines_with_their_line_numbers(tmp_path: pathlib.Path) -> None:
+    bad = write(tmp_path, "bad.toml", THREE_PROBLEMS)
+    before = bad.read_bytes(), bad.stat().st_mtime_ns
+    done = run("check", "bad.toml", cwd=tmp_path)
+    assert done.returncode == 1
+    found = problems(done.stderr)
+    assert [(f, n) for f, n, _ in found] == [("bad.toml", 7), ("bad.toml", 11), ("bad.toml", 12)]
+    assert "2024-02-30 does not exist" in found[0][2]
+    assert "'10万人以上' is not a choice" in found[1][2]
+    assert "unknown key 'basic.affair.nmae'" in found[2][2]
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == "3 problem(s) in 1 file(s)"
+    assert (bad.read_bytes(), bad.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]  # no temporary or output files
+
+
+def test_the_same_through_the_typer_runner(tmp_path: pathlib.Path) -> None:
+    bad = write(tmp_path, "bad.toml", THREE_PROBLEMS)
+    result = CliRunner().invoke(app, ["check", str(bad)])
+    assert result.exit_code == 1
+    assert [n for _, n, _ in problems(result.stderr)] == [7, 11, 12]
+    assert result.stdout == ""
+
+
+def test_a_date_that_toml_itself_refuses_is_located(tmp_path: pathlib.Path) -> None:
+    write(tmp_path, "bad.toml", '[meta]\nform = "juten"\n\n[cover]\npublished_on = 2024-02-30\n')
+    done = run("check", "bad.toml", cwd=tmp_path)
+    assert done.returncode == 1
+    [(_, line, msg)] = problems(done.stderr)
+    assert line == 5 and msg.startswith("invalid TOML")
+
+
+def test_a_full_wareki_date_as_text_is_told_to_become_a_toml_date(tmp_path: pathlib.Path) -> None:
+    write(tmp_path, "a.toml", '[meta]\nform = "kiso"\n\n[cover]\npublished_on = "令和7年3月14日"\n')
+    [(_, line, msg)] = problems(run("check", "a.toml", cwd=tmp_path).stderr)
+    assert line == 5 and "as a TOML date: 2025-03-14" in msg
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "hint"),
+    [
+        ('[meta]\nform = "juten"\n\n[risks.1.acquisition.risk1]\nsufficiency = "十分でる"\n', 5, "(did you mean '十分である'?)"),
+        ('[meta]\nform = "juten"\n\n[basic.affair]\nnmae = "x"\n', 5, "(did you mean 'name'?)"),
+        ('[meta]\nform = "jutne"\n', 2, "(did you mean 'juten'?)"),
+        ('[meta]\nfrom = "juten"\n', 1, "missing form kind"),
+        ('[meta]\nform = "zenkomoku"\n\n[files.1.acquisition.sources]\nprincipal = true\ninternal_dpt = true\n', 6, "(did you mean 'internal_dept'?)"),
+    ],
+    ids=["choice", "key", "form-kind", "meta-key", "checkbox"],
+)
+def test_suggestions(tmp_path: pathlib.Path, text: str, line: int, hint: str) -> None:
+    write(tmp_path, "a.toml", text)
+    done = run("check", "a.toml", cwd=tmp_path)
+    assert done.returncode == 1
+    found = problems(done.stderr)
+    assert (found[0][1], hint in found[0][2]) == (line, True), done.stderr
+
+
+def test_a_file_without_a_form_kind(tmp_path: pathlib.Path) -> None:
+    write(tmp_path, "a.toml", '# 下書き\n\n[cover]\nnumber = "1"\n')
+    done = run("check", "a.toml", cwd=tmp_path)
+    assert done.returncode == 1
+    [(name, line, msg)] = problems(done.stderr)
+    assert (name, line) == ("a.toml", 1)
+    assert msg.startswith("missing form kind: add [meta] form")
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('[meta]\nform = "juten"\n\n[cover]\nnumber = "1\ntitle = "x"\n', 5),  # string not closed on its line
+        ('[meta]\nform = "juten"\n\n[cover]\nnumber = "1"\nnumber = "2"\n', 6),  # key defined twice
+        ('[meta]\nform = "juten"\n\n[cover\nnumber = "1"\n', 4),  # header not closed
+        ('[meta]\nform = "juten"\ndescription = \'\'\'\n一行目\n二行目\n', 3),  # ''' that never ends: where it starts
+    ],
+    ids=["unclosed-string", "duplicate-key", "unclosed-header", "unterminated-multiline"],
+)
+def test_invalid_toml_is_located(tmp_path: pathlib.Path, text: str, line: int) -> None:
+    write(tmp_path, "a.toml", text)
+    done = run("check", "a.toml", cwd=tmp_path)
+    assert done.returncode == 1
+    [(name, found_line, msg)] = problems(done.stderr)
+    assert (name, found_line) == ("a.toml", line), done.stderr
+    assert msg.startswith("invalid TOML")
+    assert "Traceback" not in done.stderr
+
+
+def test_problems_in_one_file_do_not_hide_the_others(tmp_path: pathlib.Path) -> None:
+    write(tmp_path, "assessments/a-invalid.toml", '[meta]\nform = "juten"\n[cover\n')
+    write(tmp_path, "assessments/b-three.toml", THREE_PROBLEMS)
+    write(tmp_path, "assessments/c-good.toml", (ROOT / "assessments" / "jido-teate-kiso.toml").read_text(encoding="utf-8"))
+    write(tmp_path, "assessments/sub/d-nokind.toml", "[cover]\n")
+    done = run("check", cwd=tmp_path)  # default: assessments/
+    assert done.returncode == 1
+    found = problems(done.stderr)
+    files = [f for f, _, _ in found]
+    a, b, d = (os.path.join("assessments", n) for n in ("a-invalid.toml", "b-three.toml", os.path.join("sub", "d-nokind.toml")))
+    assert files == [a, b, b, b, d]
+    assert done.stderr.splitlines()[-1] == "5 problem(s) in 4 file(s)"
+
+
+def test_valid_files_pass_and_warnings_do_not_fail(tmp_path: pathlib.Path) -> None:
+    text = (ROOT / "assessments" / "kaigo-juten.toml").read_text(encoding="utf-8")
+    write(tmp_path, "ok.toml", text)
+    write(tmp_path, "warn.toml", text.replace("count = 2  # 委託の有無 件数 ※", "count = 3  # 委託の有無 件数 ※"))
+    done = run("check", "ok.toml", "warn.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [(name, line, msg)] = problems(done.stderr)
+    assert name == "warn.toml" and msg.startswith("warning: 委託の有無 says (3) 件 but 2 委託事項")
+    assert text.splitlines()[line - 1].startswith("count = 2")
+    assert done.stderr.splitlines()[-1] == "2 file(s) ok, 1 warning(s)"
+
+
+def test_a_missing_path_is_one_line(tmp_path: pathlib.Path) -> None:
+    done = run("check", "nowhere.toml", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == "nowhere.toml: no such file or directory"
+    assert "Traceback" not in done.stderr
