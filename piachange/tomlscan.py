@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 Path = tuple[str | int, ...]
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
+_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 _POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _END = " (at end of document)"
 # an integer literal longer than Python converts (sys.get_int_max_str_digits, 4300 digits)
@@ -54,8 +55,8 @@ def _parse_key(s: str, i: int) -> tuple[list[str], int]:
             buf = []
             while j < n and s[j] != '"':
                 if s[j] == "\\" and j + 1 < n:
-                    buf.append(s[j : j + 2].encode().decode("unicode_escape") if s[j + 1] in 'nt"\\' else s[j + 1])
-                    j += 2
+                    text, j = _escape(s, j)
+                    buf.append(text)
                     continue
                 buf.append(s[j])
                 j += 1
@@ -78,6 +79,18 @@ def _parse_key(s: str, i: int) -> tuple[list[str], int]:
             i += 1
             continue
         return parts, i
+
+
+def _escape(s: str, j: int) -> tuple[str, int]:
+    """Return the character of the escape at s[j] (a backslash) and the index after it."""
+    c = s[j + 1]
+    width = {"u": 4, "U": 8}.get(c, 0)
+    if not width:
+        return _ESCAPES.get(c, c), j + 2
+    try:
+        return chr(int(s[j + 2 : j + 2 + width], 16)), j + 2 + width
+    except ValueError:
+        return "", j + 2 + width  # not a valid escape: tomllib rejects the file and says where
 
 
 def _skip_value(s: str, i: int, state: dict) -> int:
