@@ -10,7 +10,7 @@ import stat
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import AbstractSet, Any
 
 from piachange.errors import DocumentError, Problem
 from piachange.schema import FORM_KINDS, Form, Node, load_form
@@ -128,8 +128,9 @@ def _suggest(key: str, candidates: list[str]) -> str:
 
 
 class _Validator:
-    def __init__(self, form: Form, sc: Scan, file: str, commit: str) -> None:
+    def __init__(self, form: Form, sc: Scan, file: str, commit: str, known: AbstractSet[int] = frozenset()) -> None:
         self.form, self.sc, self.file, self.commit = form, sc, file, commit
+        self.known = known  # ids of subtrees already found valid at the same path: not walked again
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
 
@@ -149,6 +150,8 @@ class _Validator:
             self.err(path, f"'{self.where(path)}' must be a table, got {_type_name(value)}")
             return
         for key, v in value.items():
+            if id(v) in self.known:
+                continue
             p = (*path, key)
             node = children.get(key)
             if node is None and "*" in children and key.isascii() and key.isdigit() and not key.startswith("0"):
@@ -362,8 +365,8 @@ def _table(parent: dict, key: str) -> dict:
     return v if isinstance(v, dict) else {}
 
 
-def validate(data: dict, sc: Scan, file: str, commit: str = "") -> tuple[list[Problem], list[Problem]]:
-    """Return (problems, warnings) of a parsed document."""
+def validate(data: dict, sc: Scan, file: str, commit: str = "", known: AbstractSet[int] = frozenset()) -> tuple[list[Problem], list[Problem]]:
+    """Return (problems, warnings) of a parsed document; subtrees whose id is in ``known`` are taken as valid."""
     meta = data.get("meta")
     if not isinstance(meta, dict) or "form" not in meta:
         return [Problem(file, sc.line_of(("meta",)) or 1, f"missing form kind: add [meta] form = \"…\" (one of {', '.join(FORM_KINDS)})", commit)], []
@@ -371,7 +374,7 @@ def validate(data: dict, sc: Scan, file: str, commit: str = "") -> tuple[list[Pr
     if kind not in FORM_KINDS:
         return [Problem(file, sc.line_of(("meta", "form")), f"unknown form kind {kind!r}: must be one of {', '.join(FORM_KINDS)}{_suggest(str(kind), list(FORM_KINDS))}", commit)], []
     form = load_form(kind)
-    v = _Validator(form, sc, file, commit)
+    v = _Validator(form, sc, file, commit, known)
     for key in meta:
         if key not in META_KEYS:
             v.err(("meta", key), f"unknown key 'meta.{key}'{_suggest(key, sorted(META_KEYS))}")

@@ -19,17 +19,15 @@ import collections
 import datetime as dt
 import os
 import re
-import tomllib
 from typing import Iterable
 
 import git
 from git.util import hex_to_bin
 
-from piachange.document import Document, complete, decode, load_bytes, validate
+from piachange.document import Document
 from piachange.errors import DocumentError, PiaError
 from piachange.model import Commit
-from piachange.schema import load_form
-from piachange.tomlscan import Scan
+from piachange.sections import Builder
 from piachange.wareki import WarekiError, parse_date
 
 DEFAULT_SCOPE = "assessments"
@@ -96,6 +94,7 @@ class History:
         self._listings: dict[tuple[bytes, str], dict[str, str]] = {}
         self._latest: dict[str, tuple[str, Document | DocumentError]] = {}  # path -> its last version read
         self._recent: collections.OrderedDict[tuple[str, str], Document | DocumentError] = collections.OrderedDict()
+        self._builder = Builder()
 
     def close(self) -> None:
         """Stop the persistent git processes."""
@@ -261,7 +260,7 @@ class History:
         else:
             raw = self.repo.odb.stream(hex_to_bin(blob)).read()
             try:
-                found = _load_unlocated(raw, path, commit)
+                found = self._builder.load(raw, path, commit)
             except DocumentError as e:
                 found = e
             self._recent[key] = found
@@ -272,21 +271,3 @@ class History:
             raise found
         return found
 
-
-def _load_unlocated(raw: bytes, path: str, commit: str) -> Document:
-    """Return a document like ``load_bytes`` without its line scan, which costs as much as parsing.
-
-    Versions from history are only compared, never formatted, and their line numbers are needed
-    only to report a problem: any doubt falls back to ``load_bytes``, which locates it.
-    """
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return load_bytes(raw, path, commit)
-    try:
-        data = tomllib.loads(decode(raw, path, commit))
-    except (ValueError, RecursionError):
-        return load_bytes(raw, path, commit)
-    problems, warnings = validate(data, Scan(), path, commit)
-    if problems:
-        return load_bytes(raw, path, commit)
-    form = load_form(data["meta"]["form"])
-    return Document(path, form, complete(form, data, in_place=True), Scan(), commit, tuple(warnings))

@@ -1,0 +1,260 @@
+"""Versions read from history, built table section by table section.
+
+Successive versions of a canonical file differ in a few ``[table]`` sections. A version is
+split at its header lines; each distinct section text is parsed once, and each completed,
+validated subtree is kept under (form, path, the texts of its sections), so a new version
+parses, completes and validates only the tables whose text changed. Unchanged subtrees are
+the same objects in both versions, so comparing them (``==``, diff's pruning) costs nothing.
+
+The shortcut is taken only where it cannot change the result: a section must parse on its
+own and merge without any TOML subtlety (no dotted keys, inline tables, repeated or reopened
+headers); anything else, and every document the validator rejects, is loaded whole as
+before, ``load_bytes`` being the judge of validity and of the message.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any, NamedTuple
+
+from piachange.document import Document, blank, complete, decode, load_bytes, validate
+from piachange.schema import FORM_KINDS, Form, Node, load_form
+from piachange.tomlscan import Scan
+
+LIMIT = 200_000  # subtrees and section texts kept before the memory starts afresh
+_INSIDE = object()  # a path inside a leaf value (a checkbox table, a 別紙, a 変更箇所 row)
+
+
+class _Unusual(Exception):
+    """The text is not laid out the way the shortcut needs: load it whole."""
+
+
+Path = tuple[str, ...]
+
+
+class _Split(NamedTuple):
+    """A version cut at its header lines: parallel lists, one entry per section."""
+
+    paths: list[Path]
+    arrays: list[bool]  # an [[array of tables]] element
+    texts: list[bytes]  # the one copy kept of each distinct section
+
+
+class Builder:
+    """Builds documents from bytes, reusing what earlier versions already parsed and checked."""
+
+    def __init__(self) -> None:
+        self._sections: dict[bytes, tuple[Path, bool, bytes]] = {}  # section bytes -> header, kept copy
+        self._headers: dict[bytes, tuple[Path, bool]] = {}
+        self._parsed: dict[bytes, dict[str, Any]] = {}  # section -> its own keys
+        self._trees: dict[tuple[str, Path, tuple[bytes, ...]], dict[str, Any]] = {}
+        self._nodes: dict[tuple[str, Path], Any] = {}
+
+    def load(self, raw: bytes, file: str, commit: str = "") -> Document:
+        """Return the document of a version; raise DocumentError as ``load_bytes`` does."""
+        if raw.startswith(b"\xef\xbb\xbf") or b"\x00" in raw:
+            return load_bytes(raw, file, commit)
+        try:
+            form, data, known, fresh = self._build(raw)
+        except UnicodeDecodeError:
+            decode(raw, file, commit)  # raises, naming the first bad byte
+            raise
+        except _Unusual:
+            return load_whole(decode(raw, file, commit), raw, file, commit)
+        problems, _ = validate(data, Scan(), file, commit, known)
+        if problems:
+            return load_bytes(raw, file, commit)
+        if len(self._trees) + len(fresh) > LIMIT or len(self._sections) > LIMIT:
+            self.__init__()  # type: ignore[misc]  # start afresh: memory stays bounded on any history
+        self._trees.update(fresh)  # only subtrees of valid documents are ever reused
+        return Document(file, form, data, Scan(), commit, ())
+
+    # ------------------------------------------------------------ splitting
+
+    def _split(self, raw: bytes) -> _Split:
+        """Cut at every ``[`` that starts a line (one that is really inside a string or an array
+        leaves the section before it unterminated: it does not parse, and the text is unusual)."""
+        starts = [0] if raw.startswith(b"[") else []
+        i = raw.find(b"\n[")
+        while i >= 0:
+            starts.append(i + 1)
+            i = raw.find(b"\n[", i + 1)
+        if not starts or any(x.strip() and not x.lstrip().startswith(b"#") for x in raw[: starts[0]].splitlines()):
+            raise _Unusual  # keys before the first header
+        starts.append(len(raw))
+        out = _Split([], [], [])
+        known = self._sections
+        for a, b in zip(starts, starts[1:]):
+            t = raw[a:b]
+            found = known.get(t)
+            if found is None:
+                found = known[t] = (*self._header(t), t)
+            out.paths.append(found[0])
+            out.arrays.append(found[1])
+            out.texts.append(found[2])
+        return out
+
+    def _header(self, t: bytes) -> tuple[Path, bool]:
+        end = t.find(b"\n")
+        line = t if end < 0 else t[:end]
+        if line not in self._headers:
+            self._headers[line] = self._parse_header(line)
+        return self._headers[line]
+
+    @staticmethod
+    def _parse_header(line: bytes) -> tuple[Path, bool]:
+        try:
+            d: Any = tomllib.loads(line.decode("utf-8"))
+        except ValueError as e:
+            if isinstance(e, UnicodeDecodeError):
+                raise
+            raise _Unusual from None
+        path: list[str] = []
+        while isinstance(d, dict) and len(d) == 1:
+            k, d = next(iter(d.items()))
+            path.append(k)
+        array = isinstance(d, list)
+        if (d != [{}] if array else d != {}) or not path:
+            raise _Unusual
+        return tuple(path), array
+
+    def _content(self, split: _Split, i: int) -> dict[str, Any]:
+        """Return a fresh table of a section's own keys (values are shared: nothing mutates them)."""
+        t = split.texts[i]
+        if t not in self._parsed:
+            try:
+                d: Any = tomllib.loads(t.decode("utf-8"))
+            except ValueError as e:
+                if isinstance(e, UnicodeDecodeError):
+                    raise
+                raise _Unusual from None
+            except RecursionError:
+                raise _Unusual from None
+            for k in split.paths[i]:
+                d = d[k]
+            if split.arrays[i]:
+                d = d[0]
+            if any(isinstance(v, dict) for v in d.values()):
+                raise _Unusual  # a dotted key or an inline table: completion would have to look inside
+            self._parsed[t] = d
+        return dict(self._parsed[t])
+
+    # ------------------------------------------------------------ building
+
+    def _build(self, raw: bytes) -> tuple[Form, dict[str, Any], set[int], dict]:
+        split = self._split(raw)
+        meta = next((i for i, p in enumerate(split.paths) if p == ("meta",) and not split.arrays[i]), None)
+        kind = self._content(split, meta).get("form") if meta is not None else None
+        if kind not in FORM_KINDS:
+            raise _Unusual
+        form = load_form(kind)
+        known: set[int] = set()
+        fresh: dict = {}
+        data = self._children(form, (), split, 0, len(split.texts), {}, known, fresh)
+        m = data.get("meta")
+        if isinstance(m, dict) and "schema_version" not in m:
+            data["meta"] = {**m, "schema_version": form.version}
+        _fill_level(form, "", data)
+        return form, data, known, fresh
+
+    def _children(self, form: Form, path: Path, split: _Split, lo: int, hi: int,
+                  table: dict[str, Any], known: set[int], fresh: dict) -> dict[str, Any]:
+        """Add to ``table`` the subtables of ``path`` that sections ``lo:hi`` define, in order."""
+        paths, arrays = split.paths, split.arrays
+        d = len(path)
+        i = lo
+        while i < hi:
+            key = paths[i][d]
+            j = i + 1
+            while j < hi and paths[j][d] == key:
+                j += 1
+            if key in table:
+                raise _Unusual  # defined twice, or apart (TOML allows it; canonical files never do)
+            sub = (*path, key)
+            if arrays[i] and paths[i] == sub:
+                if any(paths[k] != sub or not arrays[k] for k in range(i, j)):
+                    raise _Unusual
+                table[key] = [self._content(split, k) for k in range(i, j)]
+            else:
+                table[key] = self._subtree(form, sub, split, i, j, known, fresh)
+            i = j
+        return table
+
+    def _subtree(self, form: Form, path: Path, split: _Split, lo: int, hi: int,
+                 known: set[int], fresh: dict) -> dict[str, Any]:
+        """Return the completed table at ``path`` built from sections ``lo:hi``, reused when met before."""
+        key = (form.kind, path, tuple(split.texts[lo:hi]))
+        found = self._trees.get(key)
+        if found is not None:
+            known.add(id(found))
+            return found
+        node = self._node(form, path)
+        own = split.paths[lo] == path
+        table = self._content(split, lo) if own else {}
+        if any(split.paths[k] == path for k in range(lo + own, hi)):
+            raise _Unusual
+        self._children(form, path, split, lo + own, hi, table, known, fresh)
+        if node is not _INSIDE:
+            if node.kind == "checks":
+                for k, v in blank(node).items():
+                    table.setdefault(k, v)
+            elif not node.is_leaf:
+                _fill_level(form, node.path, table)
+        fresh[key] = table
+        return table
+
+    def _node(self, form: Form, path: Path) -> Any:
+        """Return the form node at a concrete path, or _INSIDE below a leaf; unknown keys are unusual."""
+        k = (form.kind, path)
+        if path[0] == "meta":
+            return _INSIDE  # not a form item: validate() checks it on its own
+        if k not in self._nodes:
+            node: Node | None = None
+            for key in path:
+                if node is not None and node.is_leaf:
+                    self._nodes[k] = _INSIDE
+                    return _INSIDE
+                kids = {n.key: n for n in form.children.get(node.path if node else "", ())}
+                child = kids.get(key)
+                if child is None and key.isascii() and key.isdigit() and not key.startswith("0"):
+                    child = kids.get("*")
+                if child is None:
+                    raise _Unusual  # the validator names it; let the whole load report it
+                node = child
+            self._nodes[k] = node
+        return self._nodes[k]
+
+
+def _fill_level(form: Form, pattern: str, table: dict[str, Any]) -> None:
+    """Add the blanks of one table's missing items (its subtables were completed when built)."""
+    for node in form.children.get(pattern, ()):
+        if node.key == "*" or node.key in table:
+            continue
+        if node.kind in ("group", "repeat"):
+            table[node.key] = _blank(form, node.path)
+        else:
+            table[node.key] = blank(node)
+
+
+def _blank(form: Form, pattern: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    _fill_level(form, pattern, out)
+    return out
+
+
+def load_whole(text: str, raw: bytes, file: str, commit: str) -> Document:
+    """Return a document like ``load_bytes`` without its line scan, which costs as much as parsing.
+
+    Versions from history are only compared, never formatted, and their line numbers are needed
+    only to report a problem: any doubt falls back to ``load_bytes``, which locates it.
+    """
+    try:
+        data = tomllib.loads(text)
+    except (ValueError, RecursionError):
+        return load_bytes(raw, file, commit)
+    problems, _ = validate(data, Scan(), file, commit)
+    if problems:
+        return load_bytes(raw, file, commit)
+    form = load_form(data["meta"]["form"])
+    return Document(file, form, complete(form, data, in_place=True), Scan(), commit, ())
+
