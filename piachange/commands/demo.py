@@ -4,8 +4,6 @@ import sys
 
 import typer
 
-from piachange.demo import build_demo
-from piachange.report import Options, build_report
 
 
 def register(app: typer.Typer) -> None:
@@ -14,6 +12,8 @@ def register(app: typer.Typer) -> None:
         directory: str = typer.Argument(None, metavar="[DIR]", help="Where to build it (new or empty; default: a new temporary directory)."),
     ) -> None:
         """Build a small git repository of sample assessments with a history, and print its 変更箇所 report."""
+        from piachange.demo import build_demo  # imported here: keeps the CLI start fast
+        from piachange.report import Options, build_report
         from piachange.render import render  # imported late: the renderer loads its templates
 
         made = build_demo(directory)

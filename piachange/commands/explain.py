@@ -4,8 +4,6 @@ import sys
 
 import typer
 
-from piachange.explanation import explain_range, to_json, to_text
-from piachange.report import Options, parse_date_option
 
 FORMATS = ("text", "json")
 
@@ -23,6 +21,8 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("text", "--format", help=f"Output format: {', '.join(FORMATS)}."),
     ) -> None:
         """Show, row by row, every rule tried in order and why it matched or not, ending with the decision."""
+        from piachange.explanation import explain_range, to_json, to_text  # imported here: keeps the CLI start fast
+        from piachange.report import Options, parse_date_option
         if fmt not in FORMATS:
             raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
         opts = Options(since=since, until=until, repo=repo, paths=tuple(paths or ()), per_commit=per_commit,

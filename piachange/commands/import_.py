@@ -4,7 +4,6 @@ import sys
 
 import typer
 
-from piachange.importer import import_file
 from piachange.schema import FORM_NAMES
 
 
@@ -18,6 +17,7 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
     ) -> None:
         """Import an existing assessment into canonical TOML and list what a person must review."""
+        from piachange.importer import import_file  # imported here: keeps the CLI start fast
         result = import_file(src, out, form, report, force)
         if not out:
             sys.stdout.write(result.text)
