@@ -129,17 +129,17 @@ class _Writer:
             self.line(f"{key_str(key)} = {text}  # {c}" if c else f"{key_str(key)} = {text}")
 
     def document(self) -> str:
-        kind = self.data["meta"]["form"]
-        self.header(("meta",), "", [])
+        # [meta] is always written first, so comments that stood above it join the file's head
+        head = [*self.sc.head, *self.kept(("meta",), [])] if self.sc is not None else []
+        self.line("[meta]")
         for key in ("form", "schema_version", "source"):
             if key in self.data["meta"]:
                 c = self.form.name if key == "form" else ""
                 self.keyval(("meta", key), key, self.data["meta"][key], c, [c] if c else [])
-        del kind
         self.table("", self.data, ())
         body = _space_blocks([x for x in self.out if x != ""])
-        if self.sc is not None and self.sc.head:
-            body = [*self.sc.head, "", *body]
+        if head:
+            body = [*head, "", *body]
         if self.sc is not None and self.sc.tail:
             body += ["", *self.sc.tail]
         return "\n".join(body) + "\n"

@@ -201,8 +201,6 @@ def test_check_paths_over_real_files(inputs: list[bytes]) -> None:
             assert (path in failed) == (load_or_problems(raw) is None), path
 
 
-@pytest.mark.xfail(strict=True, reason="fmt: comments above a [meta] that is not the first table come out "
-                   "directly above [meta]; the next run reads them as the file's head comments and adds a blank line")
 def test_fmt_is_stable_when_meta_is_not_the_first_table() -> None:
     # found by the long profile (a line swap moved [[files.1.records]] above the head comments)
     doc = load_bytes(b'[cover]\ntitle = "x"\n\n# about meta\n[meta]\nform = "juten"\n', FILE)
