@@ -61,3 +61,18 @@ class Repo:
 @pytest.fixture
 def repo(tmp_path: pathlib.Path) -> Repo:
     return Repo(tmp_path / "repo")
+
+
+def run_main(args: list[str] | tuple[str, ...], cwd: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Run the real command line in-process from ``cwd``; return its exit code (output stays captured)."""
+    import sys
+
+    from piachange.cli import main
+
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", ["piachange", *args])
+    try:
+        main()
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from piachange import model
 from piachange.classify import classify, explain
-from piachange.cli import main
 from piachange.config import Config, load_config, parse_config
 from piachange.diff import diff_documents
 from piachange.document import load_bytes
@@ -24,7 +23,7 @@ from piachange.fmt import format_data
 from piachange.report import Options, build_report
 from piachange.schema import load_form
 
-from conftest import Repo
+from conftest import Repo, run_main
 
 FILE = "assessments/x.toml"
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -42,13 +41,7 @@ def juten(legal_basis: str, sources: dict[str, Any]) -> str:
 
 
 def cli(args: list[str], cwd: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> tuple[int, str, str]:
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["piachange", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
+    code = run_main(args, cwd, monkeypatch)
     out, err = capsys.readouterr()
     return code, out, err
 

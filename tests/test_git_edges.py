@@ -11,16 +11,14 @@ import hashlib
 import os
 import pathlib
 import subprocess
-import sys
 from typing import Any, Callable
 
 import pytest
 
 from piachange import model
-from piachange.cli import main
 from piachange.report import Options, build_report
 
-from conftest import Repo
+from conftest import Repo, run_main
 from docs_factory import base, text
 
 KENKO = "assessments/kenko.toml"
@@ -34,13 +32,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> Cli:
     """Return a runner of the real command line (in-process); it returns (exit code, stdout, stderr)."""
 
     def run(*args: str, cwd: pathlib.Path) -> tuple[int, str, str]:
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", ["piachange", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as e:
-            code = int(e.code or 0)
+        code = run_main(args, cwd, monkeypatch)
         out, err = capsysbinary.readouterr()
         return code, out.decode("utf-8"), err.decode("utf-8")  # both must be valid UTF-8
 

@@ -7,16 +7,14 @@ import hashlib
 import json
 import os
 import pathlib
-import sys
 from typing import Any
 
 import pytest
 
 from piachange import model
-from piachange.cli import main
 from piachange.report import Options, build_report
 
-from conftest import Repo
+from conftest import Repo, run_main
 from docs_factory import base, text, with_systems
 
 KENKO = "assessments/kenko.toml"
@@ -24,13 +22,7 @@ KENKO = "assessments/kenko.toml"
 
 def cli(args: list[str], cwd: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> tuple[int, bytes, str]:
     """Run the real command line in-process; return (exit code, stdout bytes, stderr text)."""
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["piachange", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
+    code = run_main(args, cwd, monkeypatch)
     out, err = capsysbinary.readouterr()
     return code, out, err.decode("utf-8")
 
