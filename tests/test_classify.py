@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import json
 import pathlib
-import sys
 import tomllib
 from typing import Any
 
