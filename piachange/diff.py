@@ -1,4 +1,4 @@
-"""Semantic diff of two versions of one assessment; the only module that imports deepdiff.
+"""Semantic diff of two versions of one assessment.
 
 Documents are compared as completed data trees, never as text, so reformatting (``fmt``),
 comments and key order can never produce a change. The form decides the granularity:
@@ -10,22 +10,21 @@ comments and key order can never produce a change. The form decides the granular
   so deleting システム2 of 4 changes システム2 only;
 - ``meta`` and the 変更箇所 annex itself (``changes``) are never compared;
 - order is significant in every list: 記録項目 items and 別紙 rows are printed in order, so
-  moving an item is a change (deepdiff runs with ``ignore_order=False``); tables have no
-  order (TOML key order never matters).
+  moving an item is a change; tables have no order (TOML key order never matters).
 
-deepdiff finds the changed paths in trees pruned of every table entry ``==`` finds unchanged,
-so an unchanged subtree costs one comparison and deepdiff only walks what differs.
+Both trees are first pruned of every table entry ``==`` finds unchanged (versions read from
+history share their unchanged subtrees, so that is one identity check each); every path left
+where the trees differ is then cut at its item. That is what the differ did with deepdiff
+(``ignore_order=False``) on the same pruned trees: deepdiff named a list element where this
+names the list, but a list only ever sits at or below a leaf item, where both are cut alike;
+the difference was the cost of deepdiff's own bookkeeping, most of a report's time.
 """
 
 from __future__ import annotations
 
-import functools
 import pathlib
 from dataclasses import dataclass
 from typing import Any, Iterator
-
-from deepdiff import DeepDiff
-from deepdiff.operator import BaseOperator
 
 from piachange import model
 from piachange.document import Document
@@ -37,22 +36,14 @@ CREATED = "（新規作成）"
 LEAF, INSTANCE, CONTAINER = "leaf", "instance", "container"
 
 
-class _SkipEqual(BaseOperator):
-    """Stop deepdiff at equal tables and lists: an unchanged subtree costs one ``==``."""
-
-    def __init__(self) -> None:
-        super().__init__(types=[dict, list])
-
-    def give_up_diffing(self, level: Any, diff_instance: Any) -> bool:
-        return bool(level.t1 == level.t2)
-
-
-_OPERATORS = [_SkipEqual()]
-
-
 def identity(doc: Document) -> str:
     """Return an assessment's identity across renames: its 評価書番号, else the file stem."""
-    return doc.number or pathlib.PurePosixPath(doc.file).stem
+    return name_of(doc.number, doc.file)
+
+
+def name_of(number: str, file: str) -> str:
+    """Return the identity of the assessment with this 評価書番号 (may be '') in this file."""
+    return number or pathlib.PurePosixPath(file).stem
 
 
 def is_blank(value: Any) -> bool:
@@ -87,25 +78,35 @@ def changed_items(form: Form, old: dict, new: dict) -> list[tuple[tuple[str, ...
     """Return the (item path, leaf|instance|container) of every changed item, in form order."""
     found: dict[tuple[str, ...], str] = {}
     a, b = prune({k: v for k, v in old.items() if k not in SKIP}, {k: v for k, v in new.items() if k not in SKIP})
-    if a == b:
-        return []
-    tree = DeepDiff(a, b, view="tree", ignore_order=False, threshold_to_diff_deeper=0, custom_operators=_OPERATORS)
-    for levels in tree.values():
-        for level in levels:
-            path = tuple(str(p) for p in level.path(output_format="list"))
-            item, what = _item_of(form, path)
-            if what == CONTAINER:
-                for sub, w in _walk(form, _lookup(old, item), _lookup(new, item), item):
-                    found.setdefault(sub, w)
-            else:
-                found.setdefault(item, what)
+    for path in _differences(a, b, ()):
+        item, what = _item_of(form, path)
+        if what == CONTAINER:
+            for sub, w in _walk(form, _lookup(old, item), _lookup(new, item), item):
+                found.setdefault(sub, w)
+        else:
+            found.setdefault(item, what)
     return sorted(found.items(), key=lambda kv: order_key(form, kv[0]))
 
 
-def prune(a: Any, b: Any) -> tuple[Any, Any]:
-    """Return both trees without the table entries they share: deepdiff then walks only what differs.
+def _differences(a: Any, b: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Yield where two pruned trees differ: a key on one side only, or a value (not two tables) that changed."""
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        yield path
+        return
+    for k in b:
+        if k in a:
+            yield from _differences(a[k], b[k], (*path, str(k)))
+        else:
+            yield (*path, str(k))
+    for k in a:
+        if k not in b:
+            yield (*path, str(k))
 
-    Keys keep their place in the path, so deepdiff's paths stay valid in the full trees; lists
+
+def prune(a: Any, b: Any) -> tuple[Any, Any]:
+    """Return both trees without the table entries they share: only what differs is walked.
+
+    Keys keep their place in the path, so the paths found stay valid in the full trees; lists
     are kept whole (their positions are their meaning).
     """
     if not isinstance(a, dict) or not isinstance(b, dict):
@@ -145,7 +146,7 @@ def _item_of(form: Form, path: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
 
 
 def _walk(form: Form, old: Any, new: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
-    """Yield the changed items below a container whose type or shape deepdiff reported as a whole."""
+    """Yield the changed items below a container that appeared, disappeared or changed type as a whole."""
     if old == new:
         return
     if not isinstance(old, dict) or not isinstance(new, dict):
@@ -175,9 +176,15 @@ def _lookup(data: Any, path: tuple[str, ...]) -> Any:
     return data
 
 
-@functools.cache
+_INDEXES: dict[int, tuple[Form, dict[str, int]]] = {}
+
+
 def _index(form: Form) -> dict[str, int]:
-    return {n.path: i for i, n in enumerate(form.nodes)}
+    """Return {pattern: print position}; kept by identity, as hashing a whole Form costs more than sorting."""
+    found = _INDEXES.get(id(form))
+    if found is None or found[0] is not form:
+        found = _INDEXES[id(form)] = (form, {n.path: i for i, n in enumerate(form.nodes)})
+    return found[1]
 
 
 def order_key(form: Form, path: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:

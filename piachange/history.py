@@ -1,8 +1,9 @@
 """Reading assessment versions from git history; the only module that imports GitPython.
 
 Nothing here touches the work tree or the index: commits, trees and blobs are read from the
-object database through one persistent ``git cat-file --batch`` process (GitPython's
-``GitCmdObjectDB``), and each blob is parsed once (documents are cached by blob id).
+object database through persistent ``git cat-file --batch`` processes, many objects per round
+trip where the list is known ahead; what each commit of a range changes comes from one
+``git diff-tree --stdin``; each blob is parsed once (documents are cached by blob id).
 
 ``--since`` accepts a revision (sha, branch, tag, ``HEAD~3``) or a date (``2024-04-01`` or
 ``令和6年4月1日``). A revision wins when both readings are possible. A date selects the newest
@@ -19,7 +20,9 @@ import collections
 import datetime as dt
 import os
 import re
-from typing import Iterable
+import subprocess
+import tempfile
+from typing import IO, Iterable, Iterator
 
 import git
 from git.util import hex_to_bin
@@ -32,6 +35,8 @@ from piachange.wareki import WarekiError, parse_date
 
 DEFAULT_SCOPE = "assessments"
 CACHE_SIZE = 256  # parsed versions kept besides the last one of each file
+BATCH = 256  # objects asked of cat-file at once: the requests stay well inside a pipe buffer
+Delta = tuple[str, "str | None", "str | None"]  # path, blob before, blob after (None: not there)
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
 
 
@@ -92,12 +97,19 @@ class History:
         self.root = os.path.realpath(self.repo.working_tree_dir or self.repo.git_dir)
         self._commits: dict[str, tuple[Commit, str]] = {}
         self._listings: dict[tuple[bytes, str], dict[str, str]] = {}
-        self._latest: dict[str, tuple[str, Document | DocumentError]] = {}  # path -> its last version read
+        self._latest: dict[str, tuple[tuple[str, Document | DocumentError], ...]] = {}  # path -> its last two versions read
         self._recent: collections.OrderedDict[tuple[str, str], Document | DocumentError] = collections.OrderedDict()
+        self._unreadable: dict[tuple[str, str], DocumentError] = {}
         self._builder = Builder()
+        self._batch: git.Git.AutoInterrupt | None = None
+        self._ahead: dict[str, bytes] = {}  # blobs read ahead of their turn
 
     def close(self) -> None:
         """Stop the persistent git processes."""
+        if self._batch is not None:
+            self._batch.proc.kill()
+            self._batch.proc.wait()
+            self._batch = None
         self.repo.close()
 
     def __enter__(self) -> History:
@@ -152,6 +164,10 @@ class History:
             raw = self.repo.odb.stream(hex_to_bin(sha)).read()
         except (ValueError, git.GitCommandError):
             raise self._missing(f"commit {sha[:9]} is not in the repository") from None
+        return self._parse_commit(sha, raw)
+
+    @staticmethod
+    def _parse_commit(sha: str, raw: bytes) -> tuple[Commit, str]:
         head, _, body = raw.partition(b"\n\n")
         fields: list[list[bytes]] = []
         for line in head.split(b"\n"):
@@ -173,8 +189,10 @@ class History:
         args = ["--topo-order", "--reverse", until.sha]
         if since is not None:
             args.append(f"^{since.sha}")
-        out = self.repo.git.rev_list(*args)
-        return [self.commit(s) for s in out.split()]
+        shas = self.repo.git.rev_list(*args).split()
+        for sha, raw in self._read([s for s in shas if s not in self._commits]):
+            self._commits[sha] = self._parse_commit(sha, raw)
+        return [self.commit(s) for s in shas]
 
     def parent(self, commit: Commit) -> Commit | None:
         """Return the first parent (merges are compared with it), None for a root commit."""
@@ -243,31 +261,115 @@ class History:
             self._listings[key] = out
         return self._listings[key]
 
+    def diffs(self, commits: list[Commit], scope: tuple[str, ...]) -> dict[str, list[Delta]]:
+        """Return {commit sha: the .toml files under ``scope`` its diff against its first parent
+        changes}, sorted by path, from one ``git diff-tree``; as comparing ``files()`` would."""
+        with tempfile.TemporaryFile() as lines:  # a file, not a pipe: git's answer may be long
+            lines.write("".join(f"{c.sha} {c.parents[0]}\n" if c.parents else f"{c.sha}\n" for c in commits).encode())
+            lines.seek(0)
+            paths = [p for p in scope if p] if all(scope) else []
+            out = self.repo.git.execute(["git", "--literal-pathspecs", "diff-tree", "--stdin", "--root", "-r", "-z",
+                                         "--no-renames", "--", *paths], istream=lines, stdout_as_string=False)
+        found: dict[str, list[Delta]] = {}
+        items = out.split(b"\0")
+        current: list[Delta] = []
+        i = 0
+        while i < len(items):
+            item = items[i]
+            if item.startswith(b":"):
+                old_mode, new_mode, old, new, _ = item[1:].decode("ascii").split(" ")
+                path = items[i + 1].decode("utf-8", "surrogateescape")
+                i += 2
+                before = old if _in_scope(path, old_mode, scope) else None
+                after = new if _in_scope(path, new_mode, scope) else None
+                if before != after:
+                    current.append((path, before, after))
+            else:
+                if item:
+                    current = found.setdefault(item.decode("ascii"), [])
+                i += 1
+        return {sha: sorted(d, key=lambda x: x[0]) for sha, d in found.items() if d}
+
+    def read_ahead(self, versions: Iterable[tuple[str, str]]) -> None:
+        """Read the blobs of these (path, blob) versions in a few round trips, unless parsed already;
+        what was read ahead before and not used is dropped, so memory stays bounded."""
+        wanted = [b for p, b in versions if not self._cached(p, b)]
+        self._ahead = dict(self._read(list(dict.fromkeys(wanted))))
+
+    def _read(self, shas: list[str]) -> Iterator[tuple[str, bytes]]:
+        """Yield (sha, content) of objects through one persistent ``git cat-file --batch``, BATCH per round trip."""
+        if not shas:
+            return
+        if self._batch is None:
+            self._batch = self.repo.git.cat_file("--batch", as_process=True, istream=subprocess.PIPE)
+        proc = self._batch.proc
+        assert proc.stdin is not None and proc.stdout is not None
+        out: IO[bytes] = proc.stdout
+        for k in range(0, len(shas), BATCH):
+            chunk = shas[k : k + BATCH]
+            proc.stdin.write("".join(f"{s}\n" for s in chunk).encode("ascii"))
+            proc.stdin.flush()
+            for sha in chunk:
+                header = out.readline().split()
+                if len(header) != 3:
+                    raise self._missing(f"object {sha[:9]} is not in the repository")
+                data = out.read(int(header[2]))
+                out.read(1)
+                yield sha, data
+
+    def _cached(self, path: str, blob: str) -> bool:
+        return any(x[0] == blob for x in self._latest.get(path, ())) or (blob, path) in self._recent
+
     def document(self, path: str, blob: str, commit: str) -> Document:
         """Return the parsed document of a blob; raise DocumentError.
 
-        Parsed versions are cached by blob: the last version read of every path (a commit's old
-        version is usually the new version of the last commit that changed the file) and the
-        most recent others, so memory stays bounded on long histories.
+        Parsed versions are cached by blob: the last two versions read of every path (a commit's
+        old version is usually the new version of the last commit that changed the file) and the
+        most recent others, so memory stays bounded on long histories. An unreadable version
+        is kept for the whole run: its error names the commit where this run first met it.
         """
         key = (blob, path)
-        last = self._latest.get(path)
-        if last is not None and last[0] == blob:
-            found = last[1]
+        last = self._latest.get(path, ())
+        if key in self._unreadable:
+            found: Document | DocumentError = self._unreadable[key]
+        elif last and last[0][0] == blob:
+            found = last[0][1]
+        elif len(last) > 1 and last[1][0] == blob:
+            found = last[1][1]
         elif key in self._recent:
             found = self._recent[key]
             self._recent.move_to_end(key)
         else:
-            raw = self.repo.odb.stream(hex_to_bin(blob)).read()
+            raw = self._ahead.pop(blob, None)
+            if raw is None:
+                raw = self.repo.odb.stream(hex_to_bin(blob)).read()
             try:
                 found = self._builder.load(raw, path, commit)
             except DocumentError as e:
-                found = e
+                found = self._unreadable[key] = e
             self._recent[key] = found
             if len(self._recent) > CACHE_SIZE:
                 self._recent.popitem(last=False)
-        self._latest[path] = (blob, found)
+        self._latest[path] = ((blob, found), *(x for x in last if x[0] != blob))[:2]
         if isinstance(found, DocumentError):
             raise found
         return found
 
+    def cache_dir(self) -> str:
+        """Return where piachange keeps its cache for this repository (shared by its worktrees)."""
+        return os.path.join(self.repo.common_dir, "piachange-cache")
+
+
+def _in_scope(path: str, mode: str, scope: tuple[str, ...]) -> bool:
+    """Return whether ``files()`` would list this path with this mode: a regular .toml file named
+    in the scope, or below a scoped directory but not inside a hidden directory under it."""
+    if not path.endswith(".toml") or int(mode, 8) & 0o170000 != 0o100000:
+        return False
+    for p in scope:
+        if path == p:
+            return True
+        if not p or path.startswith(p + "/"):
+            dirs = path[len(p) + 1 if p else 0 :].split("/")[:-1]
+            if not any(d.startswith(".") for d in dirs):
+                return True
+    return False

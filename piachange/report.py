@@ -28,15 +28,15 @@ from typing import Callable
 
 from piachange import classify, model
 from piachange.config import Config, load_config
-from piachange.diff import diff_documents, identity
-from piachange.document import Document
+from piachange.diff import diff_documents, name_of
 from piachange.errors import DocumentError, PiaError, Problem
-from piachange.history import History, trailer
+from piachange.history import Delta, History, trailer
 from piachange.values import Style
 from piachange.wareki import WarekiError, parse_date
 
 Progress = Callable[[int, int], None]
 Snapshot = dict[str, str]  # path -> blob sha
+AHEAD = 64  # commits whose new versions are read from git in one go
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,18 @@ def build(opts: Options, progress: Progress | None = None) -> Built:
         return Built(_Builder(hist, opts, progress).build(), hist.root)
 
 
+@dataclass(frozen=True)
+class _Version:
+    """A readable version of a file, known by its blob."""
+
+    path: str
+    blob: str
+    commit: str  # where this run reads it
+    form: str
+    number: str
+    title: str
+
+
 class _Builder:
     def __init__(self, hist: History, opts: Options, progress: Progress | None) -> None:
         self.hist, self.opts, self.progress = hist, opts, progress
@@ -88,6 +100,7 @@ class _Builder:
         self.style: Style = self.config.style
         self.tz = zone(self.config.timezone)
         self.findings: list[model.Finding] = []
+        self._known: dict[tuple[str, str], tuple[str, str, str] | None] = {}  # (path, blob) -> (form, number, title)
 
     def build(self) -> model.Report:
         hist, opts = self.hist, self.opts
@@ -99,8 +112,9 @@ class _Builder:
         if opts.per_commit:
             changes = [dataclasses.replace(ch, commits=(c,)) for c, chs in touched for ch in chs]
         else:
-            net = self._diff(hist.files(since, scope), hist.files(until, scope), since, until, strict=True)
-            changes = [dataclasses.replace(ch, commits=_touching(ch, touched)) for ch in net]
+            net = self._diff(delta(hist.files(since, scope), hist.files(until, scope)), since, until, strict=True)
+            touches = _Touches(touched)
+            changes = [dataclasses.replace(ch, commits=touches.of(ch)) for ch in net]
         rows, findings = classify.classify(changes, config=self.config, per_commit=opts.per_commit)
         rows = sorted((dataclasses.replace(r, date=self._date(r.change, until)) for r in rows), key=lambda r: r.date)
         return model.Report(
@@ -115,57 +129,71 @@ class _Builder:
 
     def _walk(self, commits: list[model.Commit], scope: tuple[str, ...]) -> list[tuple[model.Commit, list[model.Change]]]:
         """Return each commit with the changes of its own diff (against its first parent)."""
+        diffs = self.hist.diffs(commits, scope)
         out = []
         for i, c in enumerate(commits):
+            if i % AHEAD == 0:  # read together the versions not read yet
+                self.hist.read_ahead((p, b) for x in commits[i : i + AHEAD] for p, *blobs in diffs.get(x.sha, ())
+                                     for b in blobs if b and self._facts(p, b) is None)
             parent = self.hist.parent(c)
-            chs = self._diff(self.hist.files(parent, scope), self.hist.files(c, scope), parent, c, strict=False)
+            chs = self._diff(diffs.get(c.sha, []), parent, c, strict=False)
             if chs:
                 out.append((c, chs))
             if self.progress:
                 self.progress(i + 1, len(commits))
         return out
 
-    def _diff(self, old: Snapshot, new: Snapshot, old_c: model.Commit | None, new_c: model.Commit,
-              strict: bool) -> list[model.Change]:
-        """Return the changes between two snapshots; files are paired by path, then by 評価書番号."""
-        pairs: list[tuple[Document | None, Document | None]] = []
-        gone = [p for p in old if p not in new]
-        born = [p for p in new if p not in old]
-        for p in new:
-            if p in old and old[p] != new[p]:  # same blob: nothing to parse, nothing changed
-                pairs.append((self._doc(p, old[p], old_c, strict), self._doc(p, new[p], new_c, strict)))
-        olds = {p: self._doc(p, old[p], old_c, strict) for p in gone}
-        news = {p: self._doc(p, new[p], new_c, strict) for p in born}
-        by_number = {d.number: p for p, d in olds.items() if d is not None and d.number}
-        for p, d in news.items():
-            q = by_number.pop(d.number, None) if d is not None and d.number else None
+    def _diff(self, delta: list[Delta], old_c: model.Commit | None, new_c: model.Commit, strict: bool) -> list[model.Change]:
+        """Return the changes of one delta (sorted by path); files are paired by path, then by 評価書番号."""
+        pairs: list[tuple[_Version | None, _Version | None]] = []
+        for p, a, b in delta:
+            if a and b:
+                pairs.append((self._version(p, a, old_c, strict), self._version(p, b, new_c, strict)))
+        olds = {p: self._version(p, a, old_c, strict) for p, a, b in delta if a and not b}
+        news = {p: self._version(p, b, new_c, strict) for p, a, b in delta if b and not a}
+        by_number = {v.number: p for p, v in olds.items() if v is not None and v.number}
+        for p, v in news.items():
+            q = by_number.pop(v.number, None) if v is not None and v.number else None
             if q is not None:
-                pairs.append((olds.pop(q), d))  # renamed: same 評価書番号 inside
+                pairs.append((olds.pop(q), v))  # renamed: same 評価書番号 inside
             else:
-                pairs.append((None, d))
-        pairs += [(d, None) for d in olds.values()]
+                pairs.append((None, v))
+        pairs += [(v, None) for v in olds.values()]
         out: list[model.Change] = []
         for a, b in pairs:
-            if a is None and b is None:
-                continue
-            out += diff_documents(a, b, self.style)
+            if a is not None or b is not None:
+                out += self._changes(a, b)
         return out
 
-    def _doc(self, path: str, blob: str, commit: model.Commit | None, strict: bool) -> Document | None:
-        """Return a parsed version; an unreadable one fails the report at the ends of the range,
+    def _facts(self, path: str, blob: str) -> tuple[str, str, str] | None:
+        """Return (form, 評価書番号, title) of a version known to be readable, else None."""
+        return self._known.get((path, blob))
+
+    def _version(self, path: str, blob: str, commit: model.Commit | None, strict: bool) -> _Version | None:
+        """Return a version; an unreadable one fails the report at the ends of the range,
         and is skipped (with a finding) in between."""
-        try:
-            return self.hist.document(path, blob, commit.sha if commit else "")
-        except DocumentError as e:
-            if strict:
-                raise
-            first = e.problems[0] if e.problems else Problem(path, 0, str(e))
-            self.findings.append(model.Finding(
-                assessment=os.path.splitext(os.path.basename(path))[0], file=path,
-                message=f"{first}: this version cannot be read; the changes of commit {commit.sha[:9] if commit else ''} "
-                        "to this file are not attributed",
-            ))
-            return None
+        sha = commit.sha if commit else ""
+        facts = self._facts(path, blob)
+        if facts is None:
+            try:
+                d = self.hist.document(path, blob, sha)
+            except DocumentError as e:
+                if strict:
+                    raise
+                first = e.problems[0] if e.problems else Problem(path, 0, str(e))
+                self.findings.append(model.Finding(
+                    assessment=os.path.splitext(os.path.basename(path))[0], file=path,
+                    message=f"{first}: this version cannot be read; the changes of commit {sha[:9]} "
+                            "to this file are not attributed",
+                ))
+                return None
+            facts = self._known[(path, blob)] = (d.form.kind, d.number, d.title)
+        return _Version(path, blob, sha, *facts)
+
+    def _changes(self, a: _Version | None, b: _Version | None) -> list[model.Change]:
+        """Return the changes from version ``a`` to ``b`` (None: the file is not there)."""
+        docs = [self.hist.document(v.path, v.blob, v.commit) if v else None for v in (a, b)]
+        return diff_documents(docs[0], docs[1], self.style)
 
     def _date(self, change: model.Change, until: model.Commit) -> dt.date:
         """Return the 変更日 of a row (see the module docstring)."""
@@ -181,33 +209,48 @@ class _Builder:
         return newest.date.astimezone(self.tz).date()
 
     def _assessments(self, snap: Snapshot, until: model.Commit, changes: list[model.Change]) -> tuple[dict, ...]:
-        """Return the assessments that have changes, in file order (their versions are parsed already)."""
+        """Return the assessments that have changes, in file order (their versions are known already)."""
         out: dict[str, dict] = {}
         files = {ch.file for ch in changes}
         for p, blob in snap.items():
             if p in files:
-                d = self.hist.document(p, blob, until.sha)
-                out[p] = {"assessment": identity(d), "file": p, "form": d.form.kind, "title": d.title, "number": d.number}
+                v = self._version(p, blob, until, strict=True)
+                assert v is not None
+                out[p] = {"assessment": name_of(v.number, p), "file": p, "form": v.form, "title": v.title, "number": v.number}
         for ch in changes:
             if ch.file not in out:
                 out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ""}
         return tuple(out.values())
 
 
-def _touching(change: model.Change, touched: list[tuple[model.Commit, list[model.Change]]]) -> tuple[model.Commit, ...]:
-    """Return the commits whose own diff changed this item, an enclosing instance or the file."""
-    out = []
-    for c, chs in touched:
-        for ch in chs:
-            if ch.assessment == change.assessment and _nested(ch.path, change.path):
-                out.append(c)
-                break
-    return tuple(out)
+def delta(old: Snapshot, new: Snapshot) -> list[Delta]:
+    """Return the files that differ between two snapshots, sorted by path."""
+    return sorted(((p, old.get(p), new.get(p)) for p in {*old, *new} if old.get(p) != new.get(p)), key=lambda x: x[0])
 
 
-def _nested(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]
+class _Touches:
+    """Which commits of the range touched which items, indexed so each net change is one lookup per level.
+
+    A commit touches an item when its own diff changes the item, an enclosing instance or the
+    whole file: one of the two paths is a prefix of the other.
+    """
+
+    def __init__(self, touched: list[tuple[model.Commit, list[model.Change]]]) -> None:
+        self.commits = [c for c, _ in touched]
+        self.at: dict[tuple[str, tuple[str, ...]], set[int]] = {}  # commits that changed exactly this path
+        self.below: dict[tuple[str, tuple[str, ...]], set[int]] = {}  # … this path or anything inside it
+        for i, (_, chs) in enumerate(touched):
+            for ch in chs:
+                self.at.setdefault((ch.assessment, ch.path), set()).add(i)
+                for k in range(len(ch.path) + 1):
+                    self.below.setdefault((ch.assessment, ch.path[:k]), set()).add(i)
+
+    def of(self, change: model.Change) -> tuple[model.Commit, ...]:
+        """Return the commits that touched ``change``'s item, oldest first."""
+        found = set(self.below.get((change.assessment, change.path), ()))
+        for k in range(len(change.path)):
+            found |= self.at.get((change.assessment, change.path[:k]), set())
+        return tuple(self.commits[i] for i in sorted(found))
 
 
 def parse_date_option(text: str) -> dt.date:

@@ -73,30 +73,27 @@ class Builder:
 
     def _split(self, raw: bytes) -> _Split:
         """Cut at every ``[`` that starts a line (one that is really inside a string or an array
-        leaves the section before it unterminated: it does not parse, and the text is unusual)."""
-        starts = [0] if raw.startswith(b"[") else []
-        i = raw.find(b"\n[")
-        while i >= 0:
-            starts.append(i + 1)
-            i = raw.find(b"\n[", i + 1)
-        if not starts or any(x.strip() and not x.lstrip().startswith(b"#") for x in raw[: starts[0]].splitlines()):
-            raise _Unusual  # keys before the first header
-        starts.append(len(raw))
-        out = _Split([], [], [])
-        known = self._sections
-        for a, b in zip(starts, starts[1:]):
-            t = raw[a:b]
-            found = known.get(t)
-            if found is None:
-                found = known[t] = (*self._header(t), t)
-            out.paths.append(found[0])
-            out.arrays.append(found[1])
-            out.texts.append(found[2])
-        return out
+        leaves the section before it unterminated: it does not parse, and the text is unusual).
 
-    def _header(self, t: bytes) -> tuple[Path, bool]:
+        A section is kept without its opening ``[`` (``_text`` puts it back)."""
+        parts = raw.split(b"\n[")
+        head = parts[0]
+        if head.startswith(b"["):
+            parts[0] = head[1:]
+        elif any(x.strip() and not x.lstrip().startswith(b"#") for x in head.splitlines()) or len(parts) == 1:
+            raise _Unusual  # keys before the first header
+        else:
+            del parts[0]
+        known = self._sections
+        found = [known.get(t) or self._section(t) for t in parts]
+        return _Split([f[0] for f in found], [f[1] for f in found], [f[2] for f in found])
+
+    def _section(self, t: bytes) -> tuple[Path, bool, bytes]:
         end = t.find(b"\n")
-        line = t if end < 0 else t[:end]
+        found = self._sections[t] = (*self._header(b"[" + (t if end < 0 else t[:end])), t)
+        return found
+
+    def _header(self, line: bytes) -> tuple[Path, bool]:
         if line not in self._headers:
             self._headers[line] = self._parse_header(line)
         return self._headers[line]
@@ -123,7 +120,7 @@ class Builder:
         t = split.texts[i]
         if t not in self._parsed:
             try:
-                d: Any = tomllib.loads(t.decode("utf-8"))
+                d: Any = tomllib.loads("[" + t.decode("utf-8"))
             except ValueError as e:
                 if isinstance(e, UnicodeDecodeError):
                     raise

@@ -174,3 +174,41 @@ def test_shallow_clone_without_the_revision(three: tuple[Repo, list[str]], tmp_p
 def test_not_a_repository(tmp_path: pathlib.Path) -> None:
     with pytest.raises(PiaError, match="not a git repository"):
         History(str(tmp_path))
+
+
+def test_diffs_of_a_range_match_comparing_snapshots(repo: Repo) -> None:
+    """One diff-tree for the whole range lists what comparing files() of each commit with its parent lists."""
+    doc = text(base())
+    repo.write("assessments/a.toml", doc)
+    repo.write("assessments/.hidden/h.toml", doc)
+    repo.write("assessments/sub/.h.toml", doc)  # a hidden file (not directory) is listed
+    repo.write("assessments/notes.txt", "x")
+    repo.write("other/o.toml", doc)
+    repo.commit("初版")
+    repo.write("assessments/a.toml", doc.replace("呉市長", "呉市長 (代理)"))
+    repo.write("assessments/.hidden/h.toml", doc.replace("呉市長", "x"))
+    repo.write("assessments/sub/.h.toml", doc.replace("呉市長", "y"))
+    repo.commit("変更")
+    (repo.path / "assessments/a.toml").chmod(0o755)  # mode only: the same blob, no change
+    repo.git("mv", "assessments/sub/.h.toml", "assessments/sub/b.toml")
+    repo.commit("名前の変更")
+    (repo.path / "assessments/sub/b.toml").unlink()
+    (repo.path / "assessments/sub/b.toml").symlink_to("../a.toml")  # a symbolic link is not a document
+    repo.write("assessments/x.toml/inner.toml", doc)  # a directory named like a document
+    repo.commit("シンボリックリンク")
+    repo.git("checkout", "-q", "-b", "topic", "HEAD~2")
+    repo.write("assessments/t.toml", doc)
+    repo.commit("別の枝")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge", "topic")
+    with History(str(repo.path)) as h:
+        head = h.resolve("HEAD")
+        commits = h.commits(None, head)
+        for scope in [("assessments",), ("assessments/a.toml",), ("",), ("assessments/.hidden", "other"), ("nowhere",)]:
+            diffs = h.diffs(commits, scope)
+            for c in commits:
+                parent = h.parent(c)
+                old, new = h.files(parent, scope), h.files(c, scope)
+                want = [(p, old.get(p), new.get(p)) for p in sorted({*old, *new}) if old.get(p) != new.get(p)]
+                assert diffs.get(c.sha, []) == want, (scope, c.message)
+            assert bool(diffs) == (scope != ("nowhere",))
