@@ -15,6 +15,10 @@ Two modes:
 that touched the item; else that commit's committer date in the configured time zone
 (Asia/Tokyo). A change no commit of the range explains (``--since`` is not an ancestor of
 ``--until``) takes the date of ``--until``.
+
+Work done once is kept (see cache.py): what each readable version is (form, 評価書番号, title)
+and the changes between two versions, so a second report over the same history parses
+nothing, and a report after one new commit compares only what that commit changed.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from piachange import classify, model
+from piachange.cache import ENV, Cache, key
 from piachange.config import Config, load_config
 from piachange.diff import diff_documents, name_of
 from piachange.errors import DocumentError, PiaError, Problem
@@ -37,6 +42,7 @@ from piachange.wareki import WarekiError, parse_date
 Progress = Callable[[int, int], None]
 Snapshot = dict[str, str]  # path -> blob sha
 AHEAD = 64  # commits whose new versions are read from git in one go
+_FIELDS = tuple(f.name for f in dataclasses.fields(model.Change) if f.name != "commits")
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,8 @@ class Options:
     per_commit: bool = False
     date: dt.date | None = None
     cwd: str = ""  # where relative PATHs start; default: the current directory
+    cache: bool = True
+    cache_dir: str = ""  # default: $PIACHANGE_CACHE_DIR, else piachange-cache in the repository's .git
 
 
 def zone(name: str) -> dt.tzinfo:
@@ -63,7 +71,7 @@ def zone(name: str) -> dt.tzinfo:
 
 
 def build_report(opts: Options, progress: Progress | None = None) -> model.Report:
-    """Return the classified report of ``opts`` (nothing on disk is written)."""
+    """Return the classified report of ``opts`` (nothing in the work tree is written; the cache may be)."""
     return build(opts, progress).report
 
 
@@ -78,12 +86,16 @@ class Built:
 def build(opts: Options, progress: Progress | None = None) -> Built:
     """Return the report of ``opts`` with the repository root."""
     with History(opts.repo) as hist:
-        return Built(_Builder(hist, opts, progress).build(), hist.root)
+        cache = Cache(None if not opts.cache else opts.cache_dir or os.environ.get(ENV) or hist.cache_dir())
+        try:
+            return Built(_Builder(hist, opts, progress, cache).build(), hist.root)
+        finally:
+            cache.close()
 
 
 @dataclass(frozen=True)
 class _Version:
-    """A readable version of a file, known by its blob."""
+    """A readable version of a file, known by its blob; parsed only when its changes are not cached."""
 
     path: str
     blob: str
@@ -94,8 +106,8 @@ class _Version:
 
 
 class _Builder:
-    def __init__(self, hist: History, opts: Options, progress: Progress | None) -> None:
-        self.hist, self.opts, self.progress = hist, opts, progress
+    def __init__(self, hist: History, opts: Options, progress: Progress | None, cache: Cache) -> None:
+        self.hist, self.opts, self.progress, self.cache = hist, opts, progress, cache
         self.config: Config = load_config(hist.root)
         self.style: Style = self.config.style
         self.tz = zone(self.config.timezone)
@@ -132,7 +144,7 @@ class _Builder:
         diffs = self.hist.diffs(commits, scope)
         out = []
         for i, c in enumerate(commits):
-            if i % AHEAD == 0:  # read together the versions not read yet
+            if i % AHEAD == 0:  # read together the versions the cache does not know
                 self.hist.read_ahead((p, b) for x in commits[i : i + AHEAD] for p, *blobs in diffs.get(x.sha, ())
                                      for b in blobs if b and self._facts(p, b) is None)
             parent = self.hist.parent(c)
@@ -166,8 +178,13 @@ class _Builder:
         return out
 
     def _facts(self, path: str, blob: str) -> tuple[str, str, str] | None:
-        """Return (form, 評価書番号, title) of a version known to be readable, else None."""
-        return self._known.get((path, blob))
+        """Return (form, 評価書番号, title) of a version the cache knows to be readable, else None."""
+        k = (path, blob)
+        if k not in self._known:
+            found = self.cache.get(key("version", path, blob))
+            ok = isinstance(found, tuple) and len(found) == 3 and all(isinstance(x, str) for x in found)
+            self._known[k] = found if ok else None
+        return self._known[k]
 
     def _version(self, path: str, blob: str, commit: model.Commit | None, strict: bool) -> _Version | None:
         """Return a version; an unreadable one fails the report at the ends of the range,
@@ -188,12 +205,19 @@ class _Builder:
                 ))
                 return None
             facts = self._known[(path, blob)] = (d.form.kind, d.number, d.title)
+            self.cache.put(key("version", path, blob), facts)
         return _Version(path, blob, sha, *facts)
 
     def _changes(self, a: _Version | None, b: _Version | None) -> list[model.Change]:
-        """Return the changes from version ``a`` to ``b`` (None: the file is not there)."""
+        """Return the changes from version ``a`` to ``b`` (None: the file is not there), cached by blobs."""
+        k = key("changes", repr(self.style), *(a.path, a.blob) if a else ("", ""), *(b.path, b.blob) if b else ("", ""))
+        found = self.cache.get(k)
+        if isinstance(found, list) and all(isinstance(v, tuple) and len(v) == len(_FIELDS) for v in found):
+            return [model.Change(**dict(zip(_FIELDS, v))) for v in found]
         docs = [self.hist.document(v.path, v.blob, v.commit) if v else None for v in (a, b)]
-        return diff_documents(docs[0], docs[1], self.style)
+        out = diff_documents(docs[0], docs[1], self.style)
+        self.cache.put(k, [tuple(getattr(ch, f) for f in _FIELDS) for ch in out])
+        return out
 
     def _date(self, change: model.Change, until: model.Commit) -> dt.date:
         """Return the 変更日 of a row (see the module docstring)."""

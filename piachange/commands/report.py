@@ -39,6 +39,8 @@ def register(app: typer.Typer) -> None:
         output: str = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
         template: str = typer.Option(None, "--template", help="A template file to render with instead of the bundled one."),
         write: bool = typer.Option(False, "--write", help="Append the rows to each assessment's own 変更箇所 annex (changes.rows)."),
+        cache_dir: str = typer.Option(None, "--cache-dir", help="Keep the cache here (default: $PIACHANGE_CACHE_DIR, else .git/piachange-cache). What was parsed and compared once is reused, so a repeated report only does new work; it never changes a report, and one that cannot be written is skipped."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the cache."),
     ) -> None:
         """Print the 変更箇所 table of the changes between two points of history."""
         from piachange.render import render  # imported late: the renderer loads its templates
@@ -46,7 +48,7 @@ def register(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
         opts = Options(since=since, until=until, repo=repo, paths=tuple(paths or ()), per_commit=per_commit,
-                       date=parse_date_option(date) if date else None)
+                       date=parse_date_option(date) if date else None, cache=not no_cache, cache_dir=cache_dir or "")
         built = build(opts, progress=_progress_bar())
         data = render(built.report, fmt, template=template)
         written = append_rows(built.report, built.root) if write else []

@@ -1,0 +1,196 @@
+"""The report cache: reused when warm, never changes a report, never stops one."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import pickle
+import sqlite3
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from piachange import cache, sections
+
+from conftest import Repo, run_main
+from docs_factory import base, text, with_systems
+
+KENKO = "assessments/kenko.toml"
+REPORT = ["report", "--since", "v1", "--format", "json", "--per-commit"]
+
+
+@pytest.fixture
+def history(repo: Repo) -> Repo:
+    """Four commits: システム2 removed, a title changed, a second file added and renamed."""
+    repo.write(KENKO, text(with_systems(3)))
+    repo.commit("初版")
+    repo.git("tag", "v1")
+    d = with_systems(3)
+    del d["basic"]["systems"]["2"]
+    repo.write(KENKO, text(d))
+    repo.commit("システム2 の廃止\n\nPIA-Cause: 事務の終了")
+    d["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write(KENKO, text(d))
+    repo.commit("所属長の役職名\n\nPIA-Cause: 人事異動")
+    repo.write("assessments/other.toml", text(base("28")))
+    repo.commit("別の評価書")
+    repo.git("mv", "assessments/other.toml", "assessments/renamed.toml")
+    repo.commit("名前の変更")
+    return repo
+
+
+def report(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any, *extra: str, net: bool = False) -> bytes:
+    args = [*REPORT[:-1], *extra] if net else [*REPORT, *extra]
+    code = run_main(args, repo.path, monkeypatch)
+    out, err = capsysbinary.readouterr()
+    assert code == 0, err
+    return out
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count the versions parsed (the cache's whole point is to parse them once)."""
+    seen: list[str] = []
+    real = sections.Builder.load
+
+    def load(self: sections.Builder, raw: bytes, file: str, commit: str = "") -> Any:
+        seen.append(file)
+        return real(self, raw, file, commit)
+
+    monkeypatch.setattr(sections.Builder, "load", load)
+    return seen
+
+
+def db_files(repo: Repo) -> list[pathlib.Path]:
+    return sorted((repo.path / ".git" / "piachange-cache").glob("*.sqlite3"))
+
+
+def test_warm_report_is_identical_and_parses_nothing(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any, loads: list[str]) -> None:
+    cold = report(history, monkeypatch, capsysbinary)
+    assert loads and len(db_files(history)) == 1
+    loads.clear()
+    assert report(history, monkeypatch, capsysbinary) == cold
+    assert loads == []
+    net_cold = report(history, monkeypatch, capsysbinary, net=True)
+    loads.clear()
+    assert report(history, monkeypatch, capsysbinary, net=True) == net_cold
+    assert loads == []
+    assert report(history, monkeypatch, capsysbinary, "--no-cache", net=True) == net_cold
+
+
+def test_one_new_commit_parses_only_its_versions(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any, loads: list[str]) -> None:
+    report(history, monkeypatch, capsysbinary)
+    d = with_systems(3)
+    del d["basic"]["systems"]["2"]
+    d["basic"]["department"]["head_title"] = "健康づくり課長"
+    history.write(KENKO, text(d))
+    history.commit("所属長の役職名 (再)")
+    loads.clear()
+    warm = report(history, monkeypatch, capsysbinary)
+    assert loads == [KENKO, KENKO]  # the two versions the new commit compares, nothing else
+    assert warm == report(history, monkeypatch, capsysbinary, "--no-cache")
+
+
+def test_no_cache_neither_reads_nor_writes(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any, loads: list[str]) -> None:
+    cold = report(history, monkeypatch, capsysbinary, "--no-cache")
+    assert not (history.path / ".git" / "piachange-cache").exists()
+    report(history, monkeypatch, capsysbinary)
+    loads.clear()
+    assert report(history, monkeypatch, capsysbinary, "--no-cache") == cold
+    assert loads  # parsed again
+
+
+def test_cache_dir_option_and_environment(history: Repo, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    cold = report(history, monkeypatch, capsysbinary, "--cache-dir", str(tmp_path / "c1"))
+    assert list((tmp_path / "c1").glob("*.sqlite3")) and not db_files(history)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "c2"))
+    assert report(history, monkeypatch, capsysbinary) == cold
+    assert list((tmp_path / "c2").glob("*.sqlite3")) and not db_files(history)
+
+
+def test_a_corrupt_cache_file_is_a_miss_and_is_started_afresh(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any, loads: list[str]) -> None:
+    cold = report(history, monkeypatch, capsysbinary)
+    (path,) = db_files(history)
+    path.write_bytes(b"this is not a database" * 100)
+    assert report(history, monkeypatch, capsysbinary) == cold
+    loads.clear()
+    assert report(history, monkeypatch, capsysbinary) == cold
+    assert loads == []  # written again by the run after the damage
+
+
+def test_a_truncated_cache_file_is_a_miss(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    cold = report(history, monkeypatch, capsysbinary)
+    (path,) = db_files(history)
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 3])
+    assert report(history, monkeypatch, capsysbinary) == cold
+    assert report(history, monkeypatch, capsysbinary) == cold
+
+
+def test_damaged_or_foreign_entries_are_misses(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    cold = report(history, monkeypatch, capsysbinary)
+    (path,) = db_files(history)
+    with sqlite3.connect(path) as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM entry")]
+        values = [b"\x80\x05garbage", pickle.dumps(os.system), pickle.dumps([("not", "a", "change")]), pickle.dumps(7)]
+        for i, k in enumerate(keys):
+            db.execute("UPDATE entry SET value = ? WHERE key = ?", (values[i % len(values)], k))
+    assert report(history, monkeypatch, capsysbinary) == cold
+
+
+def test_a_cache_of_another_version_is_never_read(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    cold = report(history, monkeypatch, capsysbinary)
+    (path,) = db_files(history)
+    # the same keys with a poisoned value, in the file another piachange would have written
+    other = path.with_name("v1-0000000000000000.sqlite3")
+    with sqlite3.connect(path) as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM entry")]
+    path.unlink()
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE entry (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID")
+        db.executemany("INSERT INTO entry VALUES (?, ?)", [(k, pickle.dumps([])) for k in keys])
+    assert report(history, monkeypatch, capsysbinary) == cold
+    assert db_files(history) == [path]  # the other version's file is gone
+    assert len(cache.stamp()) == 16 and cache.stamp() == cache.stamp()
+
+
+@pytest.mark.parametrize("where", ["blocked-by-a-file", "env-blocked"])
+def test_a_cache_that_cannot_be_written_is_skipped(history: Repo, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsysbinary: Any, where: str) -> None:
+    cold = report(history, monkeypatch, capsysbinary, "--no-cache")
+    # chmod does not stop root: a file where the directory should be stops everyone
+    if where == "blocked-by-a-file":
+        (history.path / ".git" / "piachange-cache").write_text("x")
+    else:
+        (tmp_path / "file").write_text("x")
+        monkeypatch.setenv(cache.ENV, str(tmp_path / "file" / "cache"))
+    assert report(history, monkeypatch, capsysbinary) == cold
+    assert report(history, monkeypatch, capsysbinary, net=True) == report(history, monkeypatch, capsysbinary, "--no-cache", net=True)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files; the file-blocked cases above cover root")
+def test_a_read_only_git_directory(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    report(history, monkeypatch, capsysbinary)
+    cold = report(history, monkeypatch, capsysbinary, "--no-cache")
+    git_dir = history.path / ".git"
+    modes = {p: p.stat().st_mode for p in [git_dir, *git_dir.rglob("*")]}
+    try:
+        for p in modes:
+            p.chmod(modes[p] & ~0o222)
+        assert report(history, monkeypatch, capsysbinary) == cold  # the cache is still read
+    finally:
+        for p, m in modes.items():
+            p.chmod(m)
+
+
+def test_concurrent_reports_share_the_cache(history: Repo) -> None:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    argv = [sys.executable, "-m", "piachange", *REPORT]
+    procs = [subprocess.Popen(argv, cwd=history.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    outs = [p.communicate() for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
+    assert len({o for o, _ in outs}) == 1
+    again = subprocess.run(argv, cwd=history.path, env=env, capture_output=True, check=True)
+    assert again.stdout == outs[0][0]
