@@ -35,7 +35,8 @@ class Problem:
             where = f"{where} @ {self.commit[:9]}"
         if self.line:
             where = f"{where}:{self.line}"
-        return one_line(f"{where}: {self.message}")
+        # the place is never shortened, and how much of the message is kept must not depend on it
+        return f"{one_line(where)}: {one_line(self.message)}"
 
 
 class PiaError(Exception):
