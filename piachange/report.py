@@ -113,6 +113,8 @@ class _Builder:
         self.tz = zone(self.config.timezone)
         self.findings: list[model.Finding] = []
         self._known: dict[tuple[str, str], tuple[str, str, str] | None] = {}  # (path, blob) -> (form, number, title)
+        self._window: dict[bytes, list[model.Change] | None] = {}  # cached changes looked up for the next AHEAD commits
+        self._style = repr(self.style)
 
     def build(self) -> model.Report:
         hist, opts = self.hist, self.opts
@@ -144,9 +146,9 @@ class _Builder:
         diffs = self.hist.diffs(commits, scope)
         out = []
         for i, c in enumerate(commits):
-            if i % AHEAD == 0:  # read together the versions the cache does not know
-                self.hist.read_ahead((p, b) for x in commits[i : i + AHEAD] for p, *blobs in diffs.get(x.sha, ())
-                                     for b in blobs if b and self._facts(p, b) is None)
+            if i % AHEAD == 0:  # read together the versions whose changes the cache does not know
+                self._window.clear()
+                self.hist.read_ahead(v for x in commits[i : i + AHEAD] for d in diffs.get(x.sha, ()) for v in self._to_read(*d))
             parent = self.hist.parent(c)
             chs = self._diff(diffs.get(c.sha, []), parent, c, strict=False)
             if chs:
@@ -155,12 +157,20 @@ class _Builder:
                 self.progress(i + 1, len(commits))
         return out
 
+    def _to_read(self, path: str, a: str | None, b: str | None) -> list[tuple[str, str]]:
+        """Return the versions of one delta entry that must be parsed (none when the cache knows its changes)."""
+        if a and b:
+            return [] if self._known_changes(path, a, path, b) is not None else [(path, a), (path, b)]
+        return [(path, x) for x in (a, b) if x and self._facts(path, x) is None]
+
     def _diff(self, delta: list[Delta], old_c: model.Commit | None, new_c: model.Commit, strict: bool) -> list[model.Change]:
         """Return the changes of one delta (sorted by path); files are paired by path, then by 評価書番号."""
-        pairs: list[tuple[_Version | None, _Version | None]] = []
+        pairs: list[tuple[_Version | None, _Version | None] | list[model.Change]] = []
         for p, a, b in delta:
             if a and b:
-                pairs.append((self._version(p, a, old_c, strict), self._version(p, b, new_c, strict)))
+                # changes known for both blobs: both versions were readable, nothing to read
+                known = self._known_changes(p, a, p, b)
+                pairs.append(known if known is not None else (self._version(p, a, old_c, strict), self._version(p, b, new_c, strict)))
         olds = {p: self._version(p, a, old_c, strict) for p, a, b in delta if a and not b}
         news = {p: self._version(p, b, new_c, strict) for p, a, b in delta if b and not a}
         by_number = {v.number: p for p, v in olds.items() if v is not None and v.number}
@@ -172,9 +182,11 @@ class _Builder:
                 pairs.append((None, v))
         pairs += [(v, None) for v in olds.values()]
         out: list[model.Change] = []
-        for a, b in pairs:
-            if a is not None or b is not None:
-                out += self._changes(a, b)
+        for pair in pairs:
+            if isinstance(pair, list):
+                out += pair
+            elif pair[0] is not None or pair[1] is not None:
+                out += self._changes(*pair)
         return out
 
     def _facts(self, path: str, blob: str) -> tuple[str, str, str] | None:
@@ -208,15 +220,24 @@ class _Builder:
             self.cache.put(key("version", path, blob), facts)
         return _Version(path, blob, sha, *facts)
 
+    def _known_changes(self, old_path: str, old_blob: str, new_path: str, new_blob: str) -> list[model.Change] | None:
+        """Return the cached changes between two versions ('' for a missing one), or None."""
+        k = key("changes", self._style, old_path, old_blob, new_path, new_blob)
+        if k not in self._window:
+            found = self.cache.get(k)
+            ok = isinstance(found, list) and all(isinstance(v, tuple) and len(v) == len(_FIELDS) for v in found)
+            self._window[k] = [model.Change(**dict(zip(_FIELDS, v))) for v in found] if ok else None
+        return self._window[k]
+
     def _changes(self, a: _Version | None, b: _Version | None) -> list[model.Change]:
         """Return the changes from version ``a`` to ``b`` (None: the file is not there), cached by blobs."""
-        k = key("changes", repr(self.style), *(a.path, a.blob) if a else ("", ""), *(b.path, b.blob) if b else ("", ""))
-        found = self.cache.get(k)
-        if isinstance(found, list) and all(isinstance(v, tuple) and len(v) == len(_FIELDS) for v in found):
-            return [model.Change(**dict(zip(_FIELDS, v))) for v in found]
+        ends = [*((a.path, a.blob) if a else ("", "")), *((b.path, b.blob) if b else ("", ""))]
+        found = self._known_changes(*ends)
+        if found is not None:
+            return found
         docs = [self.hist.document(v.path, v.blob, v.commit) if v else None for v in (a, b)]
-        out = diff_documents(docs[0], docs[1], self.style)
-        self.cache.put(k, [tuple(getattr(ch, f) for f in _FIELDS) for ch in out])
+        out = self._window[key("changes", self._style, *ends)] = diff_documents(docs[0], docs[1], self.style)
+        self.cache.put(key("changes", self._style, *ends), [tuple(getattr(ch, f) for f in _FIELDS) for ch in out])
         return out
 
     def _date(self, change: model.Change, until: model.Commit) -> dt.date:

@@ -21,7 +21,7 @@ from piachange.document import Document, blank, complete, decode, load_bytes, va
 from piachange.schema import FORM_KINDS, Form, Node, load_form
 from piachange.tomlscan import Scan
 
-LIMIT = 200_000  # subtrees and section texts kept before the memory starts afresh
+LIMIT = 50_000  # subtrees and section texts kept before the memory starts afresh (about 150 MB)
 _INSIDE = object()  # a path inside a leaf value (a checkbox table, a 別紙, a 変更箇所 row)
 
 
@@ -44,6 +44,9 @@ class Builder:
     """Builds documents from bytes, reusing what earlier versions already parsed and checked."""
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         self._sections: dict[bytes, tuple[Path, bool, bytes]] = {}  # section bytes -> header, kept copy
         self._headers: dict[bytes, tuple[Path, bool]] = {}
         self._parsed: dict[bytes, dict[str, Any]] = {}  # section -> its own keys
@@ -65,7 +68,7 @@ class Builder:
         if problems:
             return load_bytes(raw, file, commit)
         if len(self._trees) + len(fresh) > LIMIT or len(self._sections) > LIMIT:
-            self.__init__()  # type: ignore[misc]  # start afresh: memory stays bounded on any history
+            self._reset()  # start afresh: memory stays bounded on any history
         self._trees.update(fresh)  # only subtrees of valid documents are ever reused
         return Document(file, form, data, Scan(), commit, ())
 
@@ -75,7 +78,7 @@ class Builder:
         """Cut at every ``[`` that starts a line (one that is really inside a string or an array
         leaves the section before it unterminated: it does not parse, and the text is unusual).
 
-        A section is kept without its opening ``[`` (``_text`` puts it back)."""
+        A section is kept without its opening ``[``, which ``_section`` and ``_content`` put back."""
         parts = raw.split(b"\n[")
         head = parts[0]
         if head.startswith(b"["):
