@@ -62,7 +62,8 @@ class FastImport:
         self.out: BinaryIO = self.proc.stdin
         self.commits = 0
 
-    def commit(self, when: dt.datetime, person: tuple[str, str], message: str, files: dict[str, bytes | None], renames: list[tuple[str, str]] = ()) -> None:  # type: ignore[assignment]
+    def commit(self, when: dt.datetime, person: tuple[str, str], message: str, files: dict[str, bytes | None],
+               renames: tuple[tuple[str, str], ...] = ()) -> None:
         """Write one commit: ``files`` maps path to new bytes (None = delete)."""
         name, user = person
         stamp = f"{name} <{user}@example.jp> {int(when.timestamp())} +0900\n".encode()
@@ -170,7 +171,7 @@ class History:
                 done.append(desc)
                 causes.append(E.EDITS[i][2])
         a.pending += done
-        return done, max(set(causes), key=causes.count) if causes else "軽微な修正"
+        return done, max(causes, key=causes.count) if causes else "軽微な修正"  # first of the most frequent: no set order
 
     def normal(self, i: int) -> tuple[str, dict[str, bytes | None]]:
         r = self.rng
@@ -226,13 +227,13 @@ class History:
         self.wide += 1
         return msg, changed
 
-    def rename(self, a: Assessment) -> tuple[str, list[tuple[str, str]]] | None:
+    def rename(self, a: Assessment) -> tuple[str, tuple[tuple[str, str], ...]] | None:
         """Rename a file once (its 評価書番号 stays): ``kaigo.toml`` → ``kaigo-jimu.toml``."""
         new = a.path.replace(".toml", "-jimu.toml")
         if a.path.endswith("-jimu.toml") or any(f.path == new for f in self.files):
             return None
         old, a.path = a.path, new
-        return self.message(f"{a.ctx.affair}: ファイル名を変更", None), [(old, new)]
+        return self.message(f"{a.ctx.affair}: ファイル名を変更", None), ((old, new),)
 
     def run(self, repo: str) -> dict[str, Any]:
         """Generate the whole history into ``repo`` (an empty directory)."""
@@ -252,7 +253,7 @@ class History:
         for i in range(2, self.m + 1):
             r = self.rng
             person = people[r.randrange(len(people))]
-            renames: list[tuple[str, str]] = []
+            renames: tuple[tuple[str, str], ...] = ()
             if i in later:
                 b, path, affair = later[i]
                 numbers[b] = numbers.get(b, 0) + 1

@@ -279,7 +279,8 @@ def table(cases: list[Case]) -> str:
         met = f"{yn[c.ok]} / {yn[c.ok_cpu]}" + (f" ({c.note})" if c.note else "")
         cr = f"{c.pia_cpu / c.base_cpu:.1f}×" if c.pia_cpu is not None and c.base_cpu else "n/a"
         cpu = f"{c.pia_cpu:.2f} / {c.base_cpu:.2f}" if c.pia_cpu is not None and c.base_cpu is not None else "n/a"
-        rows.append(f"| {c.name} | {ps} | {c.base_name} | {b:.2f} | {ratio} | {cpu} | {cr} | {rss} | {c.target} | {met} |")
+        bs = f"{b:.2f}" if b is not None else "n/a"
+        rows.append(f"| {c.name} | {ps} | {c.base_name} | {bs} | {ratio} | {cpu} | {cr} | {rss} | {c.target} | {met} |")
     return head + "\n".join(rows) + "\n"
 
 
