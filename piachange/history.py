@@ -34,9 +34,9 @@ from piachange.sections import Builder
 from piachange.wareki import WarekiError, parse_date
 
 DEFAULT_SCOPE = "assessments"
-CACHE_SIZE = 256  # parsed versions kept besides the last one of each file
+CACHE_SIZE = 256  # parsed versions kept besides the last two of each file
 BATCH = 256  # objects asked of cat-file at once: the requests stay well inside a pipe buffer
-Delta = tuple[str, "str | None", "str | None"]  # path, blob before, blob after (None: not there)
+Delta = tuple[str, str | None, str | None]  # path, blob before, blob after (None: not there)
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
 
 
