@@ -2,17 +2,16 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Callable
 
 import typer
 
 from piachange.atomic import write_atomic
-from piachange.annex import append_rows
-from piachange.report import Options, Progress, build, parse_date_option
 
 FORMATS = ("md", "html", "csv", "xlsx", "json")
 
 
-def _progress_bar() -> Progress | None:
+def _progress_bar() -> Callable[[int, int], None] | None:
     """Return a progress callback drawing on stderr, or None when stderr is not a terminal."""
     if not sys.stderr.isatty():
         return None
@@ -43,6 +42,8 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the cache."),
     ) -> None:
         """Print the 変更箇所 table of the changes between two points of history."""
+        from piachange.annex import append_rows  # imported here: keeps the CLI start fast
+        from piachange.report import Options, build, parse_date_option
         from piachange.render import render  # imported late: the renderer loads its templates
 
         if fmt not in FORMATS:
