@@ -253,6 +253,8 @@ class History:
         if key not in self._listings:
             out: dict[str, str] = {}
             for item in tree:
+                if item.type == "submodule":  # a gitlink has no name GitPython can give, and no documents
+                    continue
                 name = f"{prefix}/{item.name}" if prefix else item.name
                 if item.type == "tree" and not item.name.startswith("."):
                     out.update(self._listing(item, name))

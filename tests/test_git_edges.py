@@ -331,7 +331,6 @@ def test_a_symlink_in_the_tree_is_not_a_document(repo: Repo) -> None:
     assert rows(repo, first) == [("modified", "basic.department.head_title", "健康推進課長", ["役職名とリンク"])]
 
 
-@pytest.mark.xfail(strict=True, reason="history._listing reads item.name of a gitlink, which GitPython cannot give: AttributeError")
 def test_a_submodule_under_assessments_is_skipped(repo: Repo, tmp_path: pathlib.Path, cli: Cli) -> None:
     vendor = Repo(tmp_path / "vendor")
     vendor.write("x.toml", "a = 1\n")
