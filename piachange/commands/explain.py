@@ -4,6 +4,7 @@ import sys
 
 import typer
 
+from piachange.commands import selection
 
 FORMATS = ("text", "json")
 
@@ -11,12 +12,12 @@ FORMATS = ("text", "json")
 def register(app: typer.Typer) -> None:
     @app.command()
     def explain(
-        paths: list[str] = typer.Argument(None, help="Assessment files or directories (default: assessments/)."),
-        since: str = typer.Option(..., "--since", help="Start: a revision, a tag or a date (2024-04-01, 令和6年4月1日)."),
-        until: str = typer.Option("HEAD", "--until", help="End revision."),
-        repo: str = typer.Option(".", "--repo", help="The git repository (default: the current one)."),
-        per_commit: bool = typer.Option(False, "--per-commit", help="One row per item per commit instead of the net change."),
-        date: str = typer.Option(None, "--date", help="変更日 of every row (2026-03-16 or 令和8年3月16日)."),
+        paths: list[str] = selection.PATHS,
+        since: str = selection.SINCE,
+        until: str = selection.UNTIL,
+        repo: str = selection.REPO,
+        per_commit: bool = selection.PER_COMMIT,
+        date: str = selection.DATE,
         item: str = typer.Option(None, "--item", help="Only rows of this item: key glob, compact form (Ⅱ-6③), full label or part of it."),
         fmt: str = typer.Option("text", "--format", help=f"Output format: {', '.join(FORMATS)}."),
     ) -> None:

@@ -6,6 +6,8 @@ from typing import Callable
 
 import typer
 
+from piachange.commands import selection
+
 from piachange.atomic import write_atomic
 
 FORMATS = ("md", "html", "csv", "xlsx", "json")
@@ -28,12 +30,12 @@ def _progress_bar() -> Callable[[int, int], None] | None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def report(
-        paths: list[str] = typer.Argument(None, help="Assessment files or directories (default: assessments/)."),
-        since: str = typer.Option(..., "--since", help="Start: a revision or tag, or a date (2024-04-01, 令和6年4月1日) meaning the newest main-line commit at or before 00:00 of that day, Asia/Tokyo (before the first commit: everything is new)."),
-        until: str = typer.Option("HEAD", "--until", help="End revision."),
-        repo: str = typer.Option(".", "--repo", help="The git repository (default: the current one)."),
-        per_commit: bool = typer.Option(False, "--per-commit", help="One row per item per commit instead of the net change (a merge is compared with its first parent)."),
-        date: str = typer.Option(None, "--date", help="変更日 of every row (2026-03-16 or 令和8年3月16日); default: a PIA-Date trailer, else the commit date."),
+        paths: list[str] = selection.PATHS,
+        since: str = selection.SINCE,
+        until: str = selection.UNTIL,
+        repo: str = selection.REPO,
+        per_commit: bool = selection.PER_COMMIT,
+        date: str = selection.DATE,
         fmt: str = typer.Option("md", "--format", help=f"Output format: {', '.join(FORMATS)}."),
         output: str = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
         template: str = typer.Option(None, "--template", help="A template file to render with instead of the bundled one."),
