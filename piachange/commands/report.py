@@ -6,9 +6,8 @@ from typing import Callable
 
 import typer
 
-from piachange.commands import selection
-
 from piachange.atomic import write_atomic
+from piachange.commands import selection
 
 FORMATS = ("md", "html", "csv", "xlsx", "json")
 
