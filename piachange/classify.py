@@ -84,6 +84,7 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
     groups = [_revision_key(ch, per_commit) for ch in changes]
     anchors = [i for i, d in enumerate(first) if d.stable]
     terms = [_terms(ch, rs) for ch in changes]
+    inst = [_instances(ch) for ch in changes]  # computed once: _linked compares them pairwise
     reasons = {i: _reason(rs, first[i], subjects[i], stated[i], None, None) for i in anchors}
     traces: list[Trace] = []
     findings, flagged = threshold_findings(changes, per_commit)
@@ -97,7 +98,7 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
     for i, ch in enumerate(changes):
         jizen = [j for j in jizen_of.get(groups[i], ()) if j != i]
         # sorted by item, not by input order: explain, given the rows in date order, links the same way
-        linked = sorted((j for j in jizen if _linked(i, j, changes, subjects, terms)), key=lambda j: (changes[j].file, changes[j].path))
+        linked = sorted((j for j in jizen if _linked(i, j, changes, subjects, terms, inst)), key=lambda j: (changes[j].file, changes[j].path))
         facts = {"has-jizen" if jizen else "no-jizen"}
         if linked:
             facts.add("linked-jizen")
@@ -121,7 +122,7 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
             warnings.append("しきい値判断: this change raises the required assessment (see the findings)")
         row = model.Row(change=ch, date=_date(ch, config), timing=timing, reason=reason, rule=rule_id,
                         warnings=tuple(dict.fromkeys(warnings)), override=override)
-        links = tuple(f"「{changes[j].item}」: {_linked(i, j, changes, subjects, terms)}" for j in linked)
+        links = tuple(f"「{changes[j].item}」: {_linked(i, j, changes, subjects, terms, inst)}" for j in linked)
         traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing, _wording(rs, d, subj, override), links))
     return traces, [*findings, *scopes.unused()]
 
@@ -369,12 +370,13 @@ def _terms(ch: model.Change, rs: RuleSet) -> set[str]:
     return {t for t in found if t not in common}
 
 
-def _linked(i: int, j: int, changes: list[model.Change], subjects: list[Subject], terms: list[set[str]]) -> str:
+def _linked(i: int, j: int, changes: list[model.Change], subjects: list[Subject], terms: list[set[str]],
+            inst: list[set[tuple[str, ...]]]) -> str:
     """Return why change i goes with 事前 change j (same cause, same instance, same system named), or ''."""
     a, b = subjects[i], subjects[j]
     if a.cause is not None and b.cause is not None and a.cause.id == b.cause.id:
         return f"same cause {a.cause.label}"
-    shared = _instances(changes[i]) & _instances(changes[j])
+    shared = inst[i] & inst[j]
     if shared:
         return f"same {load_form(changes[i].form).label_path(max(shared, key=len)).split(' ')[-1]}"
     names = terms[i] & terms[j]
