@@ -19,7 +19,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from piachange import model
 from piachange.document import complete
@@ -85,14 +85,8 @@ class Statement:
 
 def parse_causes(entries: Any, source: str, where: str, templates: set[str]) -> list[Cause]:
     """Validate a list of cause tables and return the causes."""
-    if not isinstance(entries, list):
-        raise PiaError(f"{source}: '{where}' must be an array of tables ([[{where}]])")
     out: list[Cause] = []
-    for i, raw in enumerate(entries):
-        at = f"{where}[{i + 1}]"
-        if not isinstance(raw, dict):
-            raise PiaError(f"{source}: '{at}' must be a table")
-        unknown_keys(raw, CAUSE_KEYS, at, source)
+    for at, raw in table_entries(entries, where, source, CAUSE_KEYS):
         cid = _text(raw, "id", at, source, required=True)
         if not _ID.match(cid):
             raise PiaError(f"{source}: '{at}.id' {cid!r} must be lower-case letters, digits and '-'")
@@ -140,14 +134,8 @@ def known_causes(causes: Iterable[Cause]) -> str:
 
 def parse_overrides(entries: Any, source: str, causes: tuple[Cause, ...]) -> tuple[Statement, ...]:
     """Validate recorded overrides (``[[overrides]]``: commit, item, file, timing + reason or cause)."""
-    if not isinstance(entries, list):
-        raise PiaError(f"{source}: 'overrides' must be an array of tables ([[overrides]])")
     out: list[Statement] = []
-    for i, raw in enumerate(entries):
-        at = f"overrides[{i + 1}]"
-        if not isinstance(raw, dict):
-            raise PiaError(f"{source}: '{at}' must be a table")
-        unknown_keys(raw, OVERRIDE_KEYS, at, source)
+    for at, raw in table_entries(entries, "overrides", source, OVERRIDE_KEYS):
         sha = _text(raw, "commit", at, source, required=True).lower()
         if not re.fullmatch(r"[0-9a-f]{7,40}", sha):
             raise PiaError(f"{source}: '{at}.commit' must be a commit hash of at least 7 hex digits, not {sha!r}")
@@ -327,6 +315,18 @@ def glob_names_node(glob: str, form_kind: str) -> bool:
     form = load_form(form_kind)
     probe = ".".join("*" if seg.isdigit() else seg for seg in glob.split("."))
     return any(glob_matches(probe, n.path) or glob_matches(glob, n.path.replace("*", "1")) for n in form.nodes) or glob in ("*", "**")
+
+
+def table_entries(entries: Any, where: str, source: str, allowed: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (``where[n]``, table) of an array of tables whose keys are all in ``allowed``; raise PiaError otherwise."""
+    if not isinstance(entries, list):
+        raise PiaError(f"{source}: '{where}' must be an array of tables ([[{where}]])")
+    for i, raw in enumerate(entries):
+        at = f"{where}[{i + 1}]"
+        if not isinstance(raw, dict):
+            raise PiaError(f"{source}: '{at}' must be a table")
+        unknown_keys(raw, allowed, at, source)
+        yield at, raw
 
 
 def unknown_keys(table: dict[str, Any], allowed: set[str], where: str, source: str) -> None:
