@@ -122,27 +122,50 @@ class _Builder:
         since = hist.resolve_since(opts.since, until, self.tz)
         scope = hist.scope(opts.paths, opts.cwd or os.getcwd())
         commits = hist.commits(since, until)
-        touched = self._walk(commits, scope)
         if opts.per_commit:
-            changes = [dataclasses.replace(ch, commits=(c,)) for c, chs in touched for ch in chs]
+            rows, findings = self._per_commit(commits, scope)
         else:
+            touched = [(c, chs) for c, chs, _ in self._walk(commits, scope) if chs]
             net = self._diff(delta(hist.files(since, scope), hist.files(until, scope)), since, until, strict=True)
             touches = _Touches(touched)
-            changes = [dataclasses.replace(ch, commits=touches.of(ch)) for ch in net]
-        rows, findings = classify.classify(changes, config=self.config, per_commit=opts.per_commit)
+            rows, found = classify.classify([dataclasses.replace(ch, commits=touches.of(ch)) for ch in net],
+                                            config=self.config, per_commit=False)
+            findings = [*self.findings, *found]
         rows = sorted((dataclasses.replace(r, date=self._date(r.change, until)) for r in rows), key=lambda r: r.date)
+        changes = [r.change for r in rows]
         return model.Report(
             since=since.sha[:9] if since else "empty tree",
             until=until.sha[:9],
             per_commit=opts.per_commit,
             rows=tuple(rows),
             assessments=self._assessments(hist.files(until, scope), until, changes),
-            findings=tuple([*self.findings, *findings]),
+            findings=tuple(findings),
             has_jizen=any(r.timing == "事前" for r in rows),
         )
 
-    def _walk(self, commits: list[model.Commit], scope: tuple[str, ...]) -> list[tuple[model.Commit, list[model.Change]]]:
-        """Return each commit with the changes of its own diff (against its first parent)."""
+    def _per_commit(self, commits: list[model.Commit], scope: tuple[str, ...]) -> tuple[list[model.Row], list[model.Finding]]:
+        """Return the rows and findings of every commit, oldest first.
+
+        In this mode each commit is a submission of its own, classified apart from the others,
+        so its rows are kept in the cache by commit: a second report, or one after a new commit,
+        reads them and compares and classifies only the commits it has not seen."""
+        setting = repr((self.config.source, self.config.raw, self.config.timezone, self._style, scope))
+        keys = {c.sha: key("commit-rows", setting, c.sha) for c in commits}
+        done: dict[str, tuple[list[model.Row], list[model.Finding]]] = {}
+        for c in commits:
+            found = _decode_rows(self.cache.get(keys[c.sha]), c)
+            if found is not None:
+                done[c.sha] = found
+        for c, chs, unread in self._walk([c for c in commits if c.sha not in done], scope):
+            chs = [dataclasses.replace(ch, commits=(c,)) for ch in chs]
+            rows, findings = classify.classify(chs, config=self.config, per_commit=True) if chs else ([], [])
+            done[c.sha] = (rows, [*unread, *findings])
+            self.cache.put(keys[c.sha], _encode_rows(*done[c.sha]))
+        return [r for c in commits for r in done[c.sha][0]], [f for c in commits for f in done[c.sha][1]]
+
+    def _walk(self, commits: list[model.Commit], scope: tuple[str, ...]) -> list[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
+        """Return each commit with the changes of its own diff (against its first parent) and the
+        findings about versions it could not read."""
         diffs = self.hist.diffs(commits, scope)
         out = []
         for i, c in enumerate(commits):
@@ -150,9 +173,9 @@ class _Builder:
                 self._window.clear()
                 self.hist.read_ahead(v for x in commits[i : i + AHEAD] for d in diffs.get(x.sha, ()) for v in self._to_read(*d))
             parent = self.hist.parent(c)
+            seen = len(self.findings)
             chs = self._diff(diffs.get(c.sha, []), parent, c, strict=False)
-            if chs:
-                out.append((c, chs))
+            out.append((c, chs, self.findings[seen:]))
             if self.progress:
                 self.progress(i + 1, len(commits))
         return out
@@ -266,6 +289,24 @@ class _Builder:
             if ch.file not in out:
                 out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ""}
         return tuple(out.values())
+
+
+def _encode_rows(rows: list[model.Row], findings: list[model.Finding]) -> tuple:
+    """Return one commit's rows and findings as plain data for the cache (the commit is its key)."""
+    return ([(tuple(getattr(r.change, f) for f in _FIELDS), r.date, r.timing, r.reason, r.rule, r.warnings, r.override)
+             for r in rows], [dataclasses.astuple(f) for f in findings])
+
+
+def _decode_rows(found: object, commit: model.Commit) -> tuple[list[model.Row], list[model.Finding]] | None:
+    """Return the rows and findings of ``commit`` from a cache entry, or None for a miss or a damaged entry."""
+    try:
+        rows, findings = found  # type: ignore[misc]
+        if any(len(ch) != len(_FIELDS) for ch, *_ in rows):
+            return None
+        return ([model.Row(model.Change(**dict(zip(_FIELDS, ch)), commits=(commit,)), *rest) for ch, *rest in rows],
+                [model.Finding(*f) for f in findings])
+    except (TypeError, ValueError):
+        return None
 
 
 def delta(old: Snapshot, new: Snapshot) -> list[Delta]:

@@ -93,6 +93,24 @@ def test_one_new_commit_parses_only_its_versions(history: Repo, monkeypatch: pyt
     assert warm == report(history, monkeypatch, capsysbinary, "--no-cache")
 
 
+def test_per_commit_rows_are_kept_by_commit_and_the_configuration(history: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsysbinary: Any) -> None:
+    """A warm per-commit report classifies nothing; a new configuration is a new key, not a stale row."""
+    from piachange import classify
+
+    calls: list[int] = []
+    real = classify.classify
+    monkeypatch.setattr(classify, "classify", lambda changes, **kw: calls.append(len(changes)) or real(changes, **kw))
+    cold = report(history, monkeypatch, capsysbinary)
+    assert calls
+    calls.clear()
+    assert report(history, monkeypatch, capsysbinary) == cold and calls == []
+    history.write("piachange.toml", '[[rules]]\nid = "everything-jizen"\ntiming = "事前"\nreason = "全て事前"\n')
+    changed = report(history, monkeypatch, capsysbinary)
+    assert calls and changed != cold
+    assert changed == report(history, monkeypatch, capsysbinary, "--no-cache")
+
+
 def test_no_cache_neither_reads_nor_writes(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any, loads: list[str]) -> None:
     cold = report(history, monkeypatch, capsysbinary, "--no-cache")
     assert not (history.path / ".git" / "piachange-cache").exists()
