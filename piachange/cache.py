@@ -26,6 +26,7 @@ FORMAT = 1  # the layout of keys and values; bumped when it changes
 ENV = "PIACHANGE_CACHE_DIR"
 DIRNAME = "piachange-cache"
 _PENDING = 2000  # entries written at once
+_CHUNK = 500  # keys read in one query (SQLite allows 32,766 parameters since 3.32, 999 before)
 _ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"), ("datetime", "timezone"),
             ("datetime", "timedelta")}
 
@@ -56,6 +57,16 @@ class _Loader(pickle.Unpickler):
         if (module, name) not in _ALLOWED:
             raise pickle.UnpicklingError(f"{module}.{name} is not cache data")
         return getattr(dt, name)
+
+
+def _load(raw: bytes | None) -> Any:
+    """Return an entry's value; a damaged entry is a miss, whatever the damage."""
+    if raw is None:
+        return None
+    try:
+        return _Loader(io.BytesIO(raw)).load()
+    except Exception:
+        return None
 
 
 class Cache:
@@ -121,23 +132,26 @@ class Cache:
 
     def get(self, k: bytes) -> Any:
         """Return the value stored under ``k``, or None (also for anything unreadable)."""
-        raw = self.pending.get(k)
-        if raw is None and self.db is not None:
+        return self.get_many([k])[k]
+
+    def get_many(self, keys: list[bytes]) -> dict[bytes, Any]:
+        """Return {key: value or None} for many keys, read in a few queries."""
+        raw: dict[bytes, bytes | None] = {k: self.pending.get(k) for k in keys}
+        wanted = [k for k, v in raw.items() if v is None]
+        for i in range(0, len(wanted), _CHUNK):
+            if self.db is None:
+                break
+            chunk = wanted[i : i + _CHUNK]
             try:
-                row = self.db.execute("SELECT value FROM entry WHERE key = ?", (k,)).fetchone()
+                found = self.db.execute(f"SELECT key, value FROM entry WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
             except self._errors as e:
                 corrupt = self.writable and not isinstance(e, self._locked_error)
                 self.close()  # the rest of this run goes without
                 if corrupt:
                     self._remove()  # damaged: the next run starts it afresh
-                return None
-            raw = row[0] if row else None
-        if raw is None:
-            return None
-        try:
-            return _Loader(io.BytesIO(raw)).load()
-        except Exception:  # a damaged entry is a miss, whatever the damage
-            return None
+                break
+            raw.update(found)
+        return {k: _load(v) for k, v in raw.items()}
 
     def put(self, k: bytes, value: Any) -> None:
         """Store ``value`` under ``k`` (written in batches, and when the cache is closed)."""

@@ -152,8 +152,9 @@ class _Builder:
         setting = repr((self.config.source, self.config.raw, self.config.timezone, self._style, scope))
         keys = {c.sha: key("commit-rows", setting, c.sha) for c in commits}
         done: dict[str, tuple[list[model.Row], list[model.Finding]]] = {}
+        entries = self.cache.get_many(list(keys.values()))
         for c in commits:
-            found = _decode_rows(self.cache.get(keys[c.sha]), c)
+            found = _decode_rows(entries[keys[c.sha]], c)
             if found is not None:
                 done[c.sha] = found
         for c, chs, unread in self._walk([c for c in commits if c.sha not in done], scope):
@@ -171,6 +172,7 @@ class _Builder:
         for i, c in enumerate(commits):
             if i % AHEAD == 0:  # read together the versions whose changes the cache does not know
                 self._window.clear()
+                self._prefetch([d for x in commits[i : i + AHEAD] for d in diffs.get(x.sha, ())])
                 self.hist.read_ahead(v for x in commits[i : i + AHEAD] for d in diffs.get(x.sha, ()) for v in self._to_read(*d))
             parent = self.hist.parent(c)
             seen = len(self.findings)
@@ -243,13 +245,17 @@ class _Builder:
             self.cache.put(key("version", path, blob), facts)
         return _Version(path, blob, sha, *facts)
 
+    def _prefetch(self, deltas: list[Delta]) -> None:
+        """Look up together the cached changes of these delta entries (one query, not one each)."""
+        keys = {key("changes", self._style, p, a, p, b): None for p, a, b in deltas if a and b}
+        for k, found in self.cache.get_many([k for k in keys if k not in self._window]).items():
+            self._window[k] = _decode_changes(found)
+
     def _known_changes(self, old_path: str, old_blob: str, new_path: str, new_blob: str) -> list[model.Change] | None:
         """Return the cached changes between two versions ('' for a missing one), or None."""
         k = key("changes", self._style, old_path, old_blob, new_path, new_blob)
         if k not in self._window:
-            found = self.cache.get(k)
-            ok = isinstance(found, list) and all(isinstance(v, tuple) and len(v) == len(_FIELDS) for v in found)
-            self._window[k] = [model.Change(**dict(zip(_FIELDS, v))) for v in found] if ok else None
+            self._window[k] = _decode_changes(self.cache.get(k))
         return self._window[k]
 
     def _changes(self, a: _Version | None, b: _Version | None) -> list[model.Change]:
@@ -289,6 +295,12 @@ class _Builder:
             if ch.file not in out:
                 out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ""}
         return tuple(out.values())
+
+
+def _decode_changes(found: object) -> list[model.Change] | None:
+    """Return the changes of a cache entry, or None for a miss or a damaged entry."""
+    ok = isinstance(found, list) and all(isinstance(v, tuple) and len(v) == len(_FIELDS) for v in found)
+    return [model.Change(**dict(zip(_FIELDS, v))) for v in found] if ok else None  # type: ignore[union-attr]
 
 
 def _encode_rows(rows: list[model.Row], findings: list[model.Finding]) -> tuple:
