@@ -41,6 +41,7 @@ from piachange.wareki import WarekiError, parse_date
 
 Progress = Callable[[int, int], None]
 Snapshot = dict[str, str]  # path -> blob sha
+Item = tuple[str, tuple[str, ...]]  # (assessment, item path)
 AHEAD = 64  # commits whose new versions are read from git in one go
 _FIELDS = tuple(f.name for f in dataclasses.fields(model.Change) if f.name != "commits")
 
@@ -125,7 +126,7 @@ class _Builder:
         if opts.per_commit:
             rows, findings = self._per_commit(commits, scope)
         else:
-            touched = [(c, chs) for c, chs, _ in self._walk(commits, scope) if chs]
+            touched = self._touched(commits, scope)
             net = self._diff(delta(hist.files(since, scope), hist.files(until, scope)), since, until, strict=True)
             touches = _Touches(touched)
             rows, found = classify.classify([dataclasses.replace(ch, commits=touches.of(ch)) for ch in net],
@@ -163,6 +164,24 @@ class _Builder:
             done[c.sha] = (rows, [*unread, *findings])
             self.cache.put(keys[c.sha], _encode_rows(*done[c.sha]))
         return [r for c in commits for r in done[c.sha][0]], [f for c in commits for f in done[c.sha][1]]
+
+    def _touched(self, commits: list[model.Commit], scope: tuple[str, ...]) -> list[tuple[model.Commit, list[Item]]]:
+        """Return the commits that changed something, each with the items it changed, oldest first.
+
+        Which items a commit changes depends on the commit alone, so they are cached by commit:
+        a warm net report neither diffs nor loads the changes of the commits in between."""
+        keys = {c.sha: key("commit-items", repr(scope), c.sha) for c in commits}
+        entries = self.cache.get_many(list(keys.values()))
+        done: dict[str, tuple[list[Item], list[model.Finding]]] = {}
+        for c in commits:
+            found = _decode_items(entries[keys[c.sha]])
+            if found is not None:
+                done[c.sha] = found
+        for c, chs, unread in self._walk([c for c in commits if c.sha not in done], scope):
+            done[c.sha] = ([(ch.assessment, ch.path) for ch in chs], unread)
+            self.cache.put(keys[c.sha], (done[c.sha][0], [dataclasses.astuple(f) for f in unread]))
+        self.findings = [f for c in commits for f in done[c.sha][1]]
+        return [(c, done[c.sha][0]) for c in commits if done[c.sha][0]]
 
     def _walk(self, commits: list[model.Commit], scope: tuple[str, ...]) -> list[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
         """Return each commit with the changes of its own diff (against its first parent) and the
@@ -303,6 +322,17 @@ def _decode_changes(found: object) -> list[model.Change] | None:
     return [model.Change(**dict(zip(_FIELDS, v))) for v in found] if ok else None  # type: ignore[union-attr]
 
 
+def _decode_items(found: object) -> tuple[list[Item], list[model.Finding]] | None:
+    """Return the items one commit changed and its findings from a cache entry, or None."""
+    try:
+        items, findings = found  # type: ignore[misc]
+        if not all(isinstance(a, str) and isinstance(p, tuple) for a, p in items):
+            return None
+        return list(items), [model.Finding(*f) for f in findings]
+    except (TypeError, ValueError):
+        return None
+
+
 def _encode_rows(rows: list[model.Row], findings: list[model.Finding]) -> tuple:
     """Return one commit's rows and findings as plain data for the cache (the commit is its key)."""
     return ([(tuple(getattr(r.change, f) for f in _FIELDS), r.date, r.timing, r.reason, r.rule, r.warnings, r.override)
@@ -333,15 +363,15 @@ class _Touches:
     whole file: one of the two paths is a prefix of the other.
     """
 
-    def __init__(self, touched: list[tuple[model.Commit, list[model.Change]]]) -> None:
+    def __init__(self, touched: list[tuple[model.Commit, list[Item]]]) -> None:
         self.commits = [c for c, _ in touched]
         self.at: dict[tuple[str, tuple[str, ...]], set[int]] = {}  # commits that changed exactly this path
         self.below: dict[tuple[str, tuple[str, ...]], set[int]] = {}  # … this path or anything inside it
-        for i, (_, chs) in enumerate(touched):
-            for ch in chs:
-                self.at.setdefault((ch.assessment, ch.path), set()).add(i)
-                for k in range(len(ch.path) + 1):
-                    self.below.setdefault((ch.assessment, ch.path[:k]), set()).add(i)
+        for i, (_, items) in enumerate(touched):
+            for assessment, path in items:
+                self.at.setdefault((assessment, path), set()).add(i)
+                for k in range(len(path) + 1):
+                    self.below.setdefault((assessment, path[:k]), set()).add(i)
 
     def of(self, change: model.Change) -> tuple[model.Commit, ...]:
         """Return the commits that touched ``change``'s item, oldest first."""
