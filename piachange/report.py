@@ -16,9 +16,11 @@ that touched the item; else that commit's committer date in the configured time 
 (Asia/Tokyo). A change no commit of the range explains (``--since`` is not an ancestor of
 ``--until``) takes the date of ``--until``.
 
-Work done once is kept (see cache.py): what each readable version is (form, 評価書番号, title)
-and the changes between two versions, so a second report over the same history parses
-nothing, and a report after one new commit compares only what that commit changed.
+Work done once is kept (see cache.py): what each readable version is (form, 評価書番号, title),
+the changes between two versions, the items each commit changed, and in per-commit mode each
+commit's classified rows (under the configuration too), so a second report over the same
+history parses nothing, and a report after one new commit compares only what that commit
+changed (net mode still classifies the whole submission again: a row may depend on any other).
 """
 
 from __future__ import annotations
