@@ -39,6 +39,7 @@ _SCOPE_SPLIT = re.compile(r"[,，;；]")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
+@functools.lru_cache(maxsize=1024)
 def norm_name(name: str) -> str:
     """Fold width and case of a cause or timing name (never applied to document text)."""
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
@@ -228,14 +229,20 @@ class ScopeIndex:
     """Resolves scope entries against the items a commit changed, once per commit and form."""
 
     def __init__(self, changes: list[model.Change]) -> None:
-        self.paths: dict[tuple[str, str], set[tuple[str, ...]]] = {}
-        for ch in changes:
-            for c in ch.commits:
-                self.paths.setdefault((c.sha, ch.form), set()).add(ch.path)
+        self.changes = changes
         self.cache: dict[tuple[str, str, str], tuple[str, ...] | None] = {}
         self.checked: set[tuple[str, str, tuple[str, ...]]] = set()
         self.used: set[tuple[str, str]] = set()
         self.where: dict[tuple[str, str], model.Change] = {}
+
+    @functools.cached_property
+    def paths(self) -> dict[tuple[str, str], set[tuple[str, ...]]]:
+        """Return the items each commit changed in each form: worked out once a statement has a scope."""
+        out: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+        for ch in self.changes:
+            for c in ch.commits:
+                out.setdefault((c.sha, ch.form), set()).add(ch.path)
+        return out
 
     def covers(self, st: Statement, change: model.Change, sha: str) -> bool:
         """Return True when the statement's scope names the change's item (or an ancestor of it)."""

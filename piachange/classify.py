@@ -11,17 +11,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import itertools
 import string
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 from piachange import model
-from piachange.causes import Cause, ScopeIndex, Statement, commit_statements
+from piachange.causes import Cause
 from piachange.config import Config
 from piachange.predicates import only_digits_differ, only_law_differs, system_terms
-from piachange.rules import DELETIONS, Rule, RuleSet, Subject, test
+from piachange.rules import DELETIONS, Rule, RuleSet, Subject, item_key, test_item, test_texts
 from piachange.schema import load_form
+from piachange.statements import Stated, Statements
 from piachange.threshold import threshold_findings
 
 
@@ -34,17 +36,6 @@ class Attempt:
     matched: bool | None
     why: tuple[str, ...]
     note: str = ""  # the rule's own note, for the one that decided
-
-
-@dataclass(frozen=True)
-class Stated:
-    """What the commits say about one change: its cause, a forced timing, and notes."""
-
-    cause: Cause | None = None
-    cause_reason: str = ""
-    override: Statement | None = None
-    considered: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,38 +68,42 @@ def classify(changes: list[model.Change], *, config: Config, per_commit: bool) -
 def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> tuple[list[Trace], list[model.Finding]]:
     """Return the classification of every change with the reasoning behind it."""
     rs = config.ruleset
-    scopes = ScopeIndex(changes)
-    stated = [_stated(ch, rs, scopes) for ch in changes]
+    statements = Statements(changes, rs)
+    stated = [statements.of(ch) for ch in changes]
     subjects = [_subject(ch, st) for ch, st in zip(changes, stated)]
-    first = [_decide(rs, s, None) for s in subjects]
+    decider = _decider(rs)
+    first = [decider.decide(s, None) for s in subjects]
     groups = [_revision_key(ch, per_commit) for ch in changes]
-    anchors = [i for i, d in enumerate(first) if d.stable]
-    terms = [_terms(ch, rs) for ch in changes]
-    inst = [_instances(ch) for ch in changes]  # computed once: _linked compares them pairwise
-    reasons = {i: _reason(rs, first[i], subjects[i], stated[i], None, None) for i in anchors}
+    reasons: dict[int, str] = {}  # of the 事前 rows others are linked to, worked out when one is
     traces: list[Trace] = []
     findings, flagged = threshold_findings(changes, per_commit)
-    jizen_of: dict[tuple[str, ...], list[int]] = {}
-    for j in anchors:
-        if first[j].timing == "事前":
-            jizen_of.setdefault(groups[j], []).append(j)
+    links = _Links(changes, subjects, rs)
+    for j, d in enumerate(first):
+        if d.stable and d.timing == "事前":
+            links.add(groups[j], j)
     adding: dict[tuple[str, ...], int] = {}
     for j, ch in enumerate(changes):
         adding[groups[j]] = adding.get(groups[j], 0) + (ch.kind not in DELETIONS)
     for i, ch in enumerate(changes):
-        jizen = [j for j in jizen_of.get(groups[i], ()) if j != i]
-        # sorted by item, not by input order: explain, given the rows in date order, links the same way
-        linked = sorted((j for j in jizen if _linked(i, j, changes, subjects, terms, inst)), key=lambda j: (changes[j].file, changes[j].path))
-        facts = {"has-jizen" if jizen else "no-jizen"}
+        has_jizen = links.has_other(groups[i], i)
+        linked = links.of(groups[i], i) if has_jizen else []
+        facts = {"has-jizen" if has_jizen else "no-jizen"}
         if linked:
             facts.add("linked-jizen")
         others_adding = adding[groups[i]] - (ch.kind not in DELETIONS)
         facts.add("adds-content" if others_adding else "no-added-content")
-        subj = dataclasses.replace(subjects[i], facts=frozenset(facts))
         # a stable decision did not depend on the submission: deciding again would give the same
-        d = first[i] if first[i].stable else _decide(rs, subj, bool(jizen))
-        link = (changes[linked[0]], reasons[linked[0]]) if linked else None
-        reason = _reason(rs, d, subj, stated[i], link, bool(jizen))
+        subj, d = subjects[i], first[i]
+        if not d.stable:
+            subj = dataclasses.replace(subj, facts=frozenset(facts))
+            d = decider.decide(subj, has_jizen)
+        link = None
+        if linked:
+            j = linked[0]
+            if j not in reasons:
+                reasons[j] = _reason(rs, first[j], subjects[j], stated[j], None, None)
+            link = (changes[j], reasons[j])
+        reason = _reason(rs, d, subj, stated[i], link, has_jizen)
         warnings = [*stated[i].warnings, *_warnings(rs, d, subj, stated[i], link)]
         timing, rule_id, override = d.timing, _rule_id(d, subj), False
         ov = stated[i].override
@@ -122,9 +117,9 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
             warnings.append("しきい値判断: this change raises the required assessment (see the findings)")
         row = model.Row(change=ch, date=_date(ch, config), timing=timing, reason=reason, rule=rule_id,
                         warnings=tuple(dict.fromkeys(warnings)), override=override)
-        links = tuple(f"「{changes[j].item}」: {_linked(i, j, changes, subjects, terms, inst)}" for j in linked)
-        traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing, _wording(rs, d, subj, override), links))
-    return traces, [*findings, *scopes.unused()]
+        traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing, _wording(rs, d, subj, override),
+                            links.why(i, linked)))
+    return traces, [*findings, *statements.unused()]
 
 
 def explain(changes: list[model.Change], *, config: Config, per_commit: bool) -> dict[str, Any]:
@@ -157,76 +152,20 @@ def _explain_row(t: Trace) -> dict[str, Any]:
     }
 
 
-# ---------------------------------------------------------------- statements
-
-
-def _stated(ch: model.Change, rs: RuleSet, scopes: ScopeIndex) -> Stated:
-    """Return the cause and forced timing the commits (and recorded overrides) state for this change."""
-    per_commit: list[list[Statement]] = []
-    overrides: list[Statement] = []
-    considered: list[str] = []
-    for c in ch.commits:
-        said = list(commit_statements(c, rs.causes))
-        recorded = [o for o in rs.overrides if c.sha.lower().startswith(o.commit) and o.file in ("", ch.file, ch.old_file, ch.assessment)]
-        for st in said + recorded:
-            if st.scope:
-                scopes.check(st, c.sha)
-        # both are evaluated so that every scope entry is checked against the item (see ScopeIndex.unused)
-        rec_causes, own_causes = (_applicable([s for s in group if not s.is_override], ch, c.sha, scopes) for group in (recorded, said))
-        rec_forced, own_forced = (_applicable([s for s in group if s.is_override], ch, c.sha, scopes) for group in (recorded, said))
-        causes, forced = rec_causes or own_causes, rec_forced or own_forced
-        per_commit.append(causes)
-        overrides += [dataclasses.replace(s, commit=c.sha) for s in forced]
-        considered += [s.describe() for s in causes + forced]
-    warnings: list[str] = []
-    cause, reason = None, ""
-    stated = [c for c in per_commit if c]
-    if stated and len(stated) == len(per_commit):
-        chosen = {s.cause.id: s for group in stated for s in group if s.cause}
-        pick = next((s for s in chosen.values() if s.cause and s.cause.timing == "事前"), next(iter(chosen.values())))
-        cause, reason = pick.cause, pick.reason
-        if len(chosen) > 1:
-            names = "、".join(s.cause.label for s in chosen.values() if s.cause)
-            warnings.append(f"the commits state different causes for this item ({names}); {cause.label if cause else ''} is used (事前 wins)")
-    elif stated:
-        bare = [c.sha[:9] for c, group in zip(ch.commits, per_commit) if not group]
-        names = "、".join(dict.fromkeys(s.cause.label for g in stated for s in g if s.cause))
-        warnings.append(f"cause {names} is not used: commit {', '.join(bare)} changed this item too without a PIA-Cause for it")
-    override, warning = _forced(overrides, ch)
-    if warning:
-        warnings.append(warning)
-    return Stated(cause, reason, override, tuple(considered), tuple(warnings))
-
-
-def _forced(overrides: list[Statement], ch: model.Change) -> tuple[Statement | None, str]:
-    """Return the forced timing of a row: 事前 from any commit; 事後 only from the newest commit that changed it."""
-    jizen = [o for o in overrides if o.timing == "事前"]
-    newest = ch.commits[-1].sha if ch.commits else ""
-    jigo = [o for o in overrides if o.timing == "事後" and o.commit == newest]
-    if jizen:
-        note = f"forced timings disagree; 事前 is used: {jizen[-1].describe()}" if len(jizen) < len(overrides) else ""
-        return jizen[-1], note
-    if jigo:
-        return jigo[-1], ""
-    if overrides:
-        return None, (f"{overrides[-1].describe()} is not used: commit {newest[:9]} changed this item afterwards"
-                      " without forcing its timing")
-    return None, ""
-
-
-def _applicable(statements: list[Statement], ch: model.Change, sha: str, scopes: ScopeIndex) -> list[Statement]:
-    """Return the statements whose scope names the item, else the unscoped ones."""
-    scoped = [s for s in statements if s.scope and scopes.covers(s, ch, sha)]
-    return scoped or [s for s in statements if not s.scope]
+# ---------------------------------------------------------------- subjects
 
 
 def _subject(ch: model.Change, st: Stated) -> Subject:
-    form = load_form(ch.form)
     # the differ marks ※; the form is asked again so that a missing mark can only add ※, never drop it
-    star = ch.star or (bool(ch.pattern) and form.star_of(ch.pattern))
+    star = ch.star or (bool(ch.pattern) and _star_of(ch.form, ch.pattern))
     if ch.kind in (model.FILE_ADDED, model.FILE_REMOVED):
         return Subject(ch, star, _star_below(ch.form, ""), st.cause)
     return Subject(ch, star, star or _star_below(ch.form, ch.pattern), st.cause)
+
+
+@functools.lru_cache(maxsize=4096)
+def _star_of(form_kind: str, pattern: str) -> bool:
+    return load_form(form_kind).star_of(pattern)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -240,29 +179,84 @@ def _star_below(form_kind: str, pattern: str) -> bool:
 # ---------------------------------------------------------------- rules
 
 
-def _decide(rs: RuleSet, s: Subject, has_jizen: bool | None) -> Decision:
-    """Return the first rule that matches; ``has_jizen`` None: the submission is not known yet."""
-    attempts: list[Attempt] = []
-    stable = True
-    for rule in rs.rules:
-        probe = rule if has_jizen is not None or not rule.revision else dataclasses.replace(rule, revision=())
-        ok, why = test(probe, s)
-        if ok and probe is not rule:
-            attempts.append(Attempt(rule.id, rule.origin, None, (*why, "needs the rest of the submission")))
-            stable = False
-            continue
-        if not ok:
-            attempts.append(Attempt(rule.id, rule.origin, False, tuple(why)))
-            continue
-        timing, note = _timing(rs, rule, s, has_jizen)
-        if note == "revision":
-            stable = False
-        attempts.append(Attempt(rule.id, rule.origin, True, (*why, *([note] if note else [])), rule.note))
-        return Decision(rule, timing, tuple(attempts), stable)
-    # the packaged rules end with a catch-all; an organisation that disabled it gets the safe answer
-    fallback = Rule(id="no-rule", timing="事前", origin="piachange")
-    attempts.append(Attempt("no-rule", "piachange", True, ("no rule matched: filed 事前 to be safe",)))
-    return Decision(fallback, "事前", tuple(attempts), stable)
+class _Decider:
+    """Decides rows by the rules, remembering what depends on the item alone: many rows share an item
+    (the same item of many assessments and commits), and most rules look at nothing else."""
+
+    def __init__(self, rs: RuleSet) -> None:
+        self.rs = rs
+        self.items: dict[tuple[Any, ...], list[tuple[tuple[Attempt, ...], Rule | None, tuple[str, ...], int]]] = {}
+        self.decided: dict[tuple[Any, ...], Decision] = {}
+
+    def decide(self, s: Subject, has_jizen: bool | None) -> Decision:
+        """Return the first rule that matches; ``has_jizen`` None: the submission is not known yet."""
+        key = (item_key(s), has_jizen, s.facts)
+        d = self.decided.get(key)
+        if d is None:
+            d, texts = self._decide(s, key[0], has_jizen)
+            if not texts:  # decided by the item alone: the same for every row of this item
+                self.decided[key] = d
+        return d
+
+    def _decide(self, s: Subject, item: tuple[Any, ...], has_jizen: bool | None) -> tuple[Decision, bool]:
+        attempts: list[Attempt] = []
+        stable, texts = True, False
+        for failed, rule, why_item in self._steps(s, item):
+            attempts += failed
+            if rule is None:
+                break
+            texts = texts or rule.texts
+            ok, why = test_texts(rule, s, list(why_item), facts=has_jizen is not None)
+            if ok and rule.revision and has_jizen is None:
+                attempts.append(Attempt(rule.id, rule.origin, None, (*why, "needs the rest of the submission")))
+                stable = False
+                continue
+            if not ok:
+                attempts.append(Attempt(rule.id, rule.origin, False, tuple(why)))
+                continue
+            timing, note = _timing(self.rs, rule, s, has_jizen)
+            if note == "revision":
+                stable = False
+            attempts.append(Attempt(rule.id, rule.origin, True, (*why, *([note] if note else [])), rule.note))
+            return Decision(rule, timing, tuple(attempts), stable), texts
+        # the packaged rules end with a catch-all; an organisation that disabled it gets the safe answer
+        fallback = Rule(id="no-rule", timing="事前", origin="piachange")
+        attempts.append(Attempt("no-rule", "piachange", True, ("no rule matched: filed 事前 to be safe",)))
+        return Decision(fallback, "事前", tuple(attempts), stable), texts
+
+    def _steps(self, s: Subject, item: tuple[Any, ...]) -> Iterator[tuple[tuple[Attempt, ...], Rule | None, tuple[str, ...]]]:
+        """Yield the attempts of the rules that fail on the item alone, then the next rule whose conditions
+        on the item hold (None: no rule is left) and why they hold."""
+        steps = self.items.setdefault(item, [])
+        for n in itertools.count():
+            if n == len(steps):  # worked out only as far as some row needed: the first match usually ends it
+                steps.append(self._step(s, steps[-1][3] if steps else 0))
+            failed, rule, why, _ = steps[n]
+            yield failed, rule, why
+            if rule is None:
+                return
+
+    def _step(self, s: Subject, start: int) -> tuple[tuple[Attempt, ...], Rule | None, tuple[str, ...], int]:
+        failed: list[Attempt] = []
+        for k in range(start, len(self.rs.rules)):
+            rule = self.rs.rules[k]
+            ok, why = test_item(rule, s)
+            if ok:
+                return tuple(failed), rule, tuple(why), k + 1
+            failed.append(Attempt(rule.id, rule.origin, False, tuple(why)))
+        return tuple(failed), None, (), len(self.rs.rules)
+
+
+_last: _Decider | None = None
+
+
+def _decider(rs: RuleSet) -> _Decider:
+    """Return a decider for ``rs``, the one of the last call while the rules are the same object:
+    the per-commit report classifies commit by commit, and the rows of all of them share items."""
+    global _last
+    if _last is None or _last.rs is not rs:
+        _last = _Decider(rs)
+    return _last
 
 
 def _timing(rs: RuleSet, rule: Rule, s: Subject, has_jizen: bool | None) -> tuple[str, str]:
@@ -353,34 +347,69 @@ def _revision_key(ch: model.Change, per_commit: bool) -> tuple[str, ...]:
     return (ch.assessment,)
 
 
-def _instances(ch: model.Change) -> set[tuple[str, ...]]:
-    """Return the nested repeated-group instances (システムn, 委託事項n, 提供先n …) a change lies in."""
-    out = set()
-    for i, seg in enumerate(ch.pattern.split(".")):
-        if seg == "*" and i >= 2 and i < len(ch.path):
-            out.add(ch.path[: i + 1])
-    return out
+class _Links:
+    """The 事前 rows of each submission, indexed by what links a row to them: cause, instance, system named."""
 
+    def __init__(self, changes: list[model.Change], subjects: list[Subject], rs: RuleSet) -> None:
+        self.changes, self.subjects = changes, subjects
+        self.common = set(rs.settings.get("common_systems", ()))
+        self.rows: dict[tuple[str, ...], list[int]] = {}
+        self.index: dict[tuple[tuple[str, ...], tuple[str, Any]], list[int]] = {}
+        self.seen: dict[int, tuple[set[tuple[str, ...]], set[str]]] = {}
+        self.order: dict[int, tuple[str, tuple[str, ...], int]] = {}  # how linked rows are listed
 
-def _terms(ch: model.Change, rs: RuleSet) -> set[str]:
-    common = set(rs.settings.get("common_systems", ()))
-    found = system_terms(f"{ch.before_text}\n{ch.after_text}")
-    if ch.pattern == "basic.systems.*.name":
-        found |= {v for v in (ch.before, ch.after) if isinstance(v, str) and v.strip()}
-    return {t for t in found if t not in common}
+    def add(self, group: tuple[str, ...], j: int) -> None:
+        """Record that row ``j`` is a 事前 row of ``group`` (rows are added in input order)."""
+        self.rows.setdefault(group, []).append(j)
+        self.order[j] = (self.changes[j].file, self.changes[j].path, j)
+        for key in self._keys(j):
+            self.index.setdefault((group, key), []).append(j)
 
+    def has_other(self, group: tuple[str, ...], i: int) -> bool:
+        """Return True when the submission has a 事前 row other than row ``i``."""
+        return any(j != i for j in self.rows.get(group, ()))
 
-def _linked(i: int, j: int, changes: list[model.Change], subjects: list[Subject], terms: list[set[str]],
-            inst: list[set[tuple[str, ...]]]) -> str:
-    """Return why change i goes with 事前 change j (same cause, same instance, same system named), or ''."""
-    a, b = subjects[i], subjects[j]
-    if a.cause is not None and b.cause is not None and a.cause.id == b.cause.id:
-        return f"same cause {a.cause.label}"
-    shared = inst[i] & inst[j]
-    if shared:
-        return f"same {load_form(changes[i].form).label_path(max(shared, key=len)).split(' ')[-1]}"
-    names = terms[i] & terms[j]
-    return f"both name {'、'.join(sorted(names))}" if names else ""
+    def of(self, group: tuple[str, ...], i: int) -> list[int]:
+        """Return the 事前 rows of the submission that row ``i`` goes with, by item, then input order."""
+        # by item, not by input order: explain, given the rows in date order, links the same way
+        found = {j for key in self._keys(i) for j in self.index.get((group, key), ()) if j != i}
+        return sorted(found, key=self.order.__getitem__)
+
+    def why(self, i: int, linked: list[int]) -> tuple[str, ...]:
+        """Return, per 事前 row j that row i goes with, 「item」 and why (same cause, same instance, same system named)."""
+        if not linked:
+            return ()
+        a, (mine, names) = self.subjects[i].cause, self._about(i)
+        out = []
+        for j in linked:
+            b, (theirs, their_names) = self.subjects[j].cause, self._about(j)
+            if a is not None and b is not None and a.id == b.id:
+                why = f"same cause {a.label}"
+            elif shared := mine & theirs:
+                why = f"same {load_form(self.changes[i].form).label_path(max(shared, key=len)).split(' ')[-1]}"
+            else:
+                both = names & their_names
+                why = f"both name {'、'.join(sorted(both))}" if both else ""
+            out.append(f"「{self.changes[j].item}」: {why}")
+        return tuple(out)
+
+    def _keys(self, i: int) -> list[tuple[str, Any]]:
+        cause = self.subjects[i].cause
+        instances, names = self._about(i)
+        keys: list[tuple[str, Any]] = [("cause", cause.id)] if cause is not None else []
+        return keys + [("instance", x) for x in instances] + [("names", t) for t in names]
+
+    def _about(self, i: int) -> tuple[set[tuple[str, ...]], set[str]]:
+        """Return the nested repeated-group instances (システムn, 委託事項n, 提供先n …) a change lies in
+        and the systems it names, less the common ones every assessment names."""
+        if i not in self.seen:
+            ch = self.changes[i]
+            instances = {ch.path[: k + 1] for k, seg in enumerate(ch.pattern.split(".")) if seg == "*" and 2 <= k < len(ch.path)}
+            found = system_terms(f"{ch.before_text}\n{ch.after_text}")
+            if ch.pattern == "basic.systems.*.name":
+                found |= {v for v in (ch.before, ch.after) if isinstance(v, str) and v.strip()}
+            self.seen[i] = instances, {t for t in found if t not in self.common}
+        return self.seen[i]
 
 
 def _date(ch: model.Change, config: Config) -> dt.date:

@@ -62,6 +62,11 @@ class Rule:
     max_edit: int | None = None
     revision: tuple[str, ...] = ()
 
+    @property
+    def texts(self) -> bool:
+        """Return True when the rule looks at the before and after texts."""
+        return (self.before, self.after, self.law_only, self.digits_only, self.max_edit) != (None,) * 5
+
 
 @dataclass(frozen=True)
 class Subject:
@@ -307,10 +312,19 @@ def _bool(raw: dict[str, Any], key: str, at: str, source: str) -> bool | None:
 
 
 # ---------------------------------------------------------------- matching
+# The conditions on the item alone are tested apart from those on its texts and its submission:
+# many rows share an item, and a caller can keep the answers by item_key.
 
 
-def test(rule: Rule, s: Subject) -> tuple[bool, list[str]]:
-    """Return whether ``rule`` matches and, condition by condition, why (the last line says why not)."""
+def item_key(s: Subject) -> tuple[Any, ...]:
+    """Return everything of a subject ``test_item`` looks at: subjects with equal keys get equal answers."""
+    ch = s.change
+    return ch.form, ch.path, ch.item, ch.kind, s.star, s.star_below, (s.cause.id, s.cause.label) if s.cause else None
+
+
+def test_item(rule: Rule, s: Subject) -> tuple[bool, list[str]]:
+    """Return whether the conditions on the item alone hold (form, path, label, ※, kind, cause) and, condition
+    by condition, why (the last line says why not)."""
     why: list[str] = []
     ch = s.change
 
@@ -328,7 +342,8 @@ def test(rule: Rule, s: Subject) -> tuple[bool, list[str]]:
         if not check(hit is not None, f"path {dotted} matches {hit}", f"path {dotted} matches none of {', '.join(rule.path)}"):
             return False, why
     if rule.label:
-        hit = next((t for t in rule.label if norm_label(t) in norm_label(ch.item)), None)
+        item = norm_label(ch.item)
+        hit = next((t for t in rule.label if norm_label(t) in item), None)
         if not check(hit is not None, f"label contains 「{hit}」", f"label contains none of {'、'.join(rule.label)}"):
             return False, why
     if rule.star is not None and not check(s.star == rule.star, "item carries ※" if s.star else "item has no ※",
@@ -345,6 +360,19 @@ def test(rule: Rule, s: Subject) -> tuple[bool, list[str]]:
         label = s.cause.label if s.cause else "no cause stated"
         if not check(ok, f"cause: {label}", f"cause: {label} (wanted {'/'.join(rule.cause)})"):
             return False, why
+    return True, why
+
+
+def test_texts(rule: Rule, s: Subject, why: list[str], facts: bool = True) -> tuple[bool, list[str]]:
+    """Return whether the conditions on the texts (and with ``facts`` on the submission) hold, adding to ``why``."""
+    if not rule.texts and not (facts and rule.revision):
+        return True, why
+    ch = s.change
+
+    def check(ok: bool, yes: str, no: str) -> bool:
+        why.append(yes if ok else no)
+        return ok
+
     for key, text in (("before", ch.before_text), ("after", ch.after_text)):
         pat = getattr(rule, key)
         if pat is not None and not check(re.search(pat, text) is not None, f"{key} text matches /{pat}/", f"{key} text does not match /{pat}/"):
@@ -364,7 +392,7 @@ def test(rule: Rule, s: Subject) -> tuple[bool, list[str]]:
         shown = str(d) if d <= rule.max_edit else f"> {rule.max_edit}"
         if not check(0 < d <= rule.max_edit, f"edit distance {shown} ≤ {rule.max_edit}", f"edit distance {shown} (wanted 1–{rule.max_edit})"):
             return False, why
-    for fact in rule.revision:
+    for fact in rule.revision if facts else ():
         if not check(fact in s.facts, f"submission: {fact}", f"submission: not {fact}"):
             return False, why
     return True, why
