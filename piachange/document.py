@@ -7,11 +7,11 @@ import datetime as dt
 import difflib
 import os
 import stat
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from typing import AbstractSet, Any
 
+from piachange import tomlparse
 from piachange.errors import DocumentError, Problem
 from piachange.schema import FORM_KINDS, Form, Node, load_form
 from piachange.tomlscan import Path, Scan, explain_error, scan
@@ -67,7 +67,7 @@ def decode(raw: bytes, file: str, commit: str = "") -> str:
 def parse(text: str, file: str, commit: str = "") -> tuple[dict[str, Any], Scan]:
     """Parse TOML text; raise DocumentError with the line tomllib reports."""
     try:
-        data = tomllib.loads(text)
+        data = tomlparse.loads(text)
     except (ValueError, RecursionError) as e:  # TOMLDecodeError, or int() refusing a 5000-digit literal
         line, msg = explain_error(text, e)
         raise DocumentError([Problem(file, line, f"invalid TOML: {msg}", commit)]) from None

@@ -14,9 +14,9 @@ before, ``load_bytes`` being the judge of validity and of the message.
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any, NamedTuple
 
+from piachange import tomlparse
 from piachange.document import Document, blank, complete, decode, load_bytes, validate
 from piachange.schema import FORM_KINDS, Form, Node, load_form
 from piachange.tomlscan import Scan
@@ -104,7 +104,7 @@ class Builder:
     @staticmethod
     def _parse_header(line: bytes) -> tuple[Path, bool]:
         try:
-            d: Any = tomllib.loads(line.decode("utf-8"))
+            d: Any = tomlparse.loads(line.decode("utf-8"))
         except ValueError as e:
             if isinstance(e, UnicodeDecodeError):
                 raise
@@ -123,7 +123,7 @@ class Builder:
         t = split.texts[i]
         if t not in self._parsed:
             try:
-                d: Any = tomllib.loads("[" + t.decode("utf-8"))
+                d: Any = tomlparse.loads("[" + t.decode("utf-8"))
             except ValueError as e:
                 if isinstance(e, UnicodeDecodeError):
                     raise
@@ -249,7 +249,7 @@ def load_whole(text: str, raw: bytes, file: str, commit: str) -> Document:
     only to report a problem: any doubt falls back to ``load_bytes``, which locates it.
     """
     try:
-        data = tomllib.loads(text)
+        data = tomlparse.loads(text)
     except (ValueError, RecursionError):
         return load_bytes(raw, file, commit)
     problems, _ = validate(data, Scan(), file, commit)
