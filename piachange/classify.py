@@ -21,7 +21,7 @@ from piachange import model
 from piachange.causes import Cause
 from piachange.config import Config
 from piachange.predicates import only_digits_differ, only_law_differs, system_terms
-from piachange.rules import DELETIONS, Rule, RuleSet, Subject, item_key, test_item, test_texts
+from piachange.rules import DELETIONS, PLACEHOLDERS, Rule, RuleSet, Subject, item_key, test_item, test_texts
 from piachange.schema import load_form
 from piachange.statements import Stated, Statements
 from piachange.threshold import threshold_findings
@@ -317,7 +317,20 @@ def _fill(text: str, d: Decision, s: Subject, st: Stated, link: tuple[model.Chan
         "path": ".".join(s.change.path), "linked": link[0].item if link else "", "linked_reason": link[1] if link else "",
         "timing": d.timing, "rule": d.rule.id,
     }
-    return string.Formatter().vformat(text, (), values)
+    parts = _parts(text)
+    if parts is None:
+        return string.Formatter().vformat(text, (), values)
+    return "".join(literal + (values[name] if name else "") for literal, name in parts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parts(text: str) -> tuple[tuple[str, str | None], ...] | None:
+    """Return a template as (literal text, placeholder) pairs, or None when it is more than plain {placeholder}s
+    (those are left to the formatter, which fills every value, all text, the same way)."""
+    parts = tuple(string.Formatter().parse(text))
+    if any(name is not None and (name not in PLACEHOLDERS or spec or conversion) for _, name, spec, conversion in parts):
+        return None
+    return tuple((literal, name) for literal, name, _, _ in parts)
 
 
 def _warnings(rs: RuleSet, d: Decision, s: Subject, st: Stated, link: tuple[model.Change, str] | None) -> list[str]:
