@@ -128,12 +128,7 @@ class _Builder:
         if opts.per_commit:
             rows, findings = self._per_commit(commits, scope)
         else:
-            touched = self._touched(commits, scope)
-            net = self._diff(delta(hist.files(since, scope), hist.files(until, scope)), since, until, strict=True)
-            touches = _Touches(touched)
-            rows, found = classify.classify([dataclasses.replace(ch, commits=touches.of(ch)) for ch in net],
-                                            config=self.config, per_commit=False)
-            findings = [*self.findings, *found]
+            rows, findings = self._net(since, until, commits, scope)
         rows = sorted((dataclasses.replace(r, date=self._date(r.change, until)) for r in rows), key=lambda r: r.date)
         changes = [r.change for r in rows]
         return model.Report(
@@ -146,18 +141,40 @@ class _Builder:
             has_jizen=any(r.timing == "事前" for r in rows),
         )
 
+    def _net(self, since: model.Commit | None, until: model.Commit, commits: list[model.Commit],
+             scope: tuple[str, ...]) -> tuple[list[model.Row], list[model.Finding]]:
+        """Return the rows and findings of the net changes from ``since`` to ``until``.
+
+        A submission is decided as a whole (a row may depend on any other), so its rows are
+        kept in the cache under the two ends, the scope and the configuration."""
+        k = key("net-rows", self._setting(scope), since.sha if since else "", until.sha)
+        found = _decode_rows(self.cache.get(k), self.hist.commit)
+        if found is not None:
+            return found
+        touches = _Touches(self._touched(commits, scope))
+        net = self._diff(delta(self.hist.files(since, scope), self.hist.files(until, scope)), since, until, strict=True)
+        rows, findings = classify.classify([dataclasses.replace(ch, commits=touches.of(ch)) for ch in net],
+                                           config=self.config, per_commit=False)
+        findings = [*self.findings, *findings]
+        self.cache.put(k, _encode_rows(rows, findings))
+        return rows, findings
+
+    def _setting(self, scope: tuple[str, ...]) -> str:
+        """Return what, besides the commits, decides the rows: the configuration, the style and the scope."""
+        return repr((self.config.source, self.config.raw, self.config.timezone, self._style, scope))
+
     def _per_commit(self, commits: list[model.Commit], scope: tuple[str, ...]) -> tuple[list[model.Row], list[model.Finding]]:
         """Return the rows and findings of every commit, oldest first.
 
         In this mode each commit is a submission of its own, classified apart from the others,
         so its rows are kept in the cache by commit: a second report, or one after a new commit,
         reads them and compares and classifies only the commits it has not seen."""
-        setting = repr((self.config.source, self.config.raw, self.config.timezone, self._style, scope))
+        setting = self._setting(scope)
         keys = {c.sha: key("commit-rows", setting, c.sha) for c in commits}
         done: dict[str, tuple[list[model.Row], list[model.Finding]]] = {}
         entries = self.cache.get_many(list(keys.values()))
         for c in commits:
-            found = _decode_rows(entries[keys[c.sha]], c)
+            found = _decode_rows(entries[keys[c.sha]], self.hist.commit)
             if found is not None:
                 done[c.sha] = found
         for c, chs, unread in self._walk([c for c in commits if c.sha not in done], scope):
@@ -336,20 +353,21 @@ def _decode_items(found: object) -> tuple[list[Item], list[model.Finding]] | Non
 
 
 def _encode_rows(rows: list[model.Row], findings: list[model.Finding]) -> tuple:
-    """Return one commit's rows and findings as plain data for the cache (the commit is its key)."""
-    return ([(tuple(getattr(r.change, f) for f in _FIELDS), r.date, r.timing, r.reason, r.rule, r.warnings, r.override)
-             for r in rows], [dataclasses.astuple(f) for f in findings])
+    """Return rows and findings as plain data for the cache (commits by sha)."""
+    return ([(tuple(getattr(r.change, f) for f in _FIELDS), tuple(c.sha for c in r.change.commits), r.date, r.timing,
+              r.reason, r.rule, r.warnings, r.override) for r in rows], [dataclasses.astuple(f) for f in findings])
 
 
-def _decode_rows(found: object, commit: model.Commit) -> tuple[list[model.Row], list[model.Finding]] | None:
-    """Return the rows and findings of ``commit`` from a cache entry, or None for a miss or a damaged entry."""
+def _decode_rows(found: object, commit: Callable[[str], model.Commit]) -> tuple[list[model.Row], list[model.Finding]] | None:
+    """Return rows and findings from a cache entry (``commit`` gives a commit by sha), or None for a
+    miss or a damaged entry."""
     try:
         rows, findings = found  # type: ignore[misc]
         if any(len(ch) != len(_FIELDS) for ch, *_ in rows):
             return None
-        return ([model.Row(model.Change(**dict(zip(_FIELDS, ch)), commits=(commit,)), *rest) for ch, *rest in rows],
-                [model.Finding(*f) for f in findings])
-    except (TypeError, ValueError):
+        return ([model.Row(model.Change(**dict(zip(_FIELDS, ch)), commits=tuple(commit(s) for s in shas)), *rest)
+                 for ch, shas, *rest in rows], [model.Finding(*f) for f in findings])
+    except (TypeError, ValueError, PiaError):  # PiaError: a commit the repository does not have
         return None
 
 

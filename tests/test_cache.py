@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import pickle
@@ -93,22 +94,31 @@ def test_one_new_commit_parses_only_its_versions(history: Repo, monkeypatch: pyt
     assert warm == report(history, monkeypatch, capsysbinary, "--no-cache")
 
 
-def test_per_commit_rows_are_kept_by_commit_and_the_configuration(history: Repo, monkeypatch: pytest.MonkeyPatch,
-                                                                  capsysbinary: Any) -> None:
-    """A warm per-commit report classifies nothing; a new configuration is a new key, not a stale row."""
+@pytest.mark.parametrize("net", [False, True], ids=["per-commit", "net"])
+def test_rows_are_kept_by_commits_and_the_configuration(history: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                        capsysbinary: Any, net: bool) -> None:
+    """A warm report classifies nothing; a new configuration is a new key, not a stale row."""
     from piachange import classify
 
     calls: list[int] = []
     real = classify.classify
     monkeypatch.setattr(classify, "classify", lambda changes, **kw: calls.append(len(changes)) or real(changes, **kw))
-    cold = report(history, monkeypatch, capsysbinary)
+    cold = report(history, monkeypatch, capsysbinary, net=net)
     assert calls
     calls.clear()
-    assert report(history, monkeypatch, capsysbinary) == cold and calls == []
+    assert report(history, monkeypatch, capsysbinary, net=net) == cold and calls == []
     history.write("piachange.toml", '[[rules]]\nid = "everything-jizen"\ntiming = "事前"\nreason = "全て事前"\n')
-    changed = report(history, monkeypatch, capsysbinary)
+    changed = report(history, monkeypatch, capsysbinary, net=net)
     assert calls and changed != cold
-    assert changed == report(history, monkeypatch, capsysbinary, "--no-cache")
+    assert changed == report(history, monkeypatch, capsysbinary, "--no-cache", net=net)
+    history.write("piachange.toml", "")
+    history.write(KENKO, text(with_systems(2)))
+    history.commit("システム3 の廃止")
+    calls.clear()
+    after = report(history, monkeypatch, capsysbinary, net=net)
+    # per commit: only the new commit is classified; net: the whole submission, once
+    assert len(calls) == 1 and (not net or calls == [len(json.loads(after)["rows"])])
+    assert after == report(history, monkeypatch, capsysbinary, "--no-cache", net=net)
 
 
 def test_no_cache_neither_reads_nor_writes(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any, loads: list[str]) -> None:
