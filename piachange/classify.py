@@ -25,7 +25,7 @@ from piachange.predicates import only_digits_differ, only_law_differs
 from piachange.rules import DELETIONS, PLACEHOLDERS, Rule, RuleSet, Subject, item_key, test_item, test_texts
 from piachange.schema import load_form
 from piachange.statements import Stated, Statements
-from piachange.threshold import threshold_findings
+from piachange.threshold import submission, threshold_findings
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
                 warnings.append(f"override: {ov.describe()} files this ※ change 事後 although rule {d.rule.id} says 事前"
                                 f" — a 重要な変更 filed 事後 means the assessment was not re-run first (reason given: {ov.reason})")
             timing = ov.timing
-        if (ch.assessment, ".".join(ch.path)) in flagged:
+        if (ch.assessment, ".".join(ch.path), submission(ch, per_commit)) in flagged:
             warnings.append("しきい値判断: this change raises the required assessment (see the findings)")
         row = model.Row(change=ch, date=_date(ch, config), timing=timing, reason=reason, rule=rule_id,
                         warnings=tuple(dict.fromkeys(warnings)), override=override)

@@ -23,22 +23,26 @@ def level(population: int, high: bool) -> int:
     return _TABLE[population][1 if high else 0]
 
 
-def threshold_findings(changes: list[model.Change], per_commit: bool) -> tuple[list[model.Finding], set[tuple[str, str]]]:
+def threshold_findings(changes: list[model.Change], per_commit: bool) -> tuple[list[model.Finding], set[tuple[str, str, str]]]:
     """Return a finding for each 基礎項目評価書 whose changes move the しきい値判断 to a higher row,
-    and the (assessment, path) of the changes that did it."""
+    and the (assessment, path, submission) of the changes that did it (see ``submission``)."""
     groups: dict[tuple[str, ...], dict[str, model.Change]] = {}
     for ch in changes:
         path = ".".join(ch.path)
         if ch.form == "kiso" and path in PATHS:
-            key = (ch.assessment, ch.file, ch.commits[-1].sha if per_commit and ch.commits else "")
-            groups.setdefault(key, {})[path] = ch
+            groups.setdefault((ch.assessment, ch.file, submission(ch, per_commit)), {})[path] = ch
     out, flagged = [], set()
-    for (assessment, file, _), found in groups.items():
+    for (assessment, file, sub), found in groups.items():
         message, certain = _judge(found)
         if message:
             out.append(model.Finding(assessment, file, message, "error" if certain else "warning"))
-            flagged |= {(assessment, p) for p in found}
+            flagged |= {(assessment, p, sub) for p in found}
     return out, flagged
+
+
+def submission(ch: model.Change, per_commit: bool) -> str:
+    """Return the commit a change is submitted with in per-commit mode ('' in net mode: one submission)."""
+    return ch.commits[-1].sha if per_commit and ch.commits else ""
 
 
 def _judge(found: dict[str, model.Change]) -> tuple[str, bool]:

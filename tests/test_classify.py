@@ -251,6 +251,18 @@ def test_kiso_threshold_finding_lists_the_assessment_required() -> None:
     assert row.timing == "事後" and any("しきい値判断" in w for w in row.warnings)
 
 
+def test_per_commit_threshold_warning_only_on_the_commit_that_raises() -> None:
+    """One commit raises 対象人数, a later one lowers it: per commit, only the first row is warned."""
+    up, = changes_between("kiso", {"threshold": {"population": {"count": "1万人以上10万人未満"}}},
+                          {"threshold": {"population": {"count": "30万人以上"}}})
+    down, = changes_between("kiso", {"threshold": {"population": {"count": "30万人以上"}}},
+                            {"threshold": {"population": {"count": "1万人以上10万人未満"}}})
+    down = dataclasses.replace(down, commits=(dataclasses.replace(down.commits[0], sha="c" * 40),))
+    rows, findings = classify([up, down], config=Config(), per_commit=True)
+    assert len(findings) == 1
+    assert [any("しきい値判断" in w for w in r.warnings) for r in rows] == [True, False]
+
+
 def test_kiso_handlers_rising_matter_only_for_some_populations() -> None:
     chs = changes_between("kiso", {"threshold": {"handlers": {"count": "500人未満"}}},
                           {"threshold": {"handlers": {"count": "500人以上"}}})
