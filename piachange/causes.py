@@ -19,7 +19,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from piachange import model
 from piachange.document import complete
@@ -84,8 +84,10 @@ class Statement:
         return f"{what}{scope} — {self.origin}"
 
 
-def parse_causes(entries: Any, source: str, where: str, templates: set[str]) -> list[Cause]:
-    """Validate a list of cause tables and return the causes."""
+def parse_causes(entries: Any, source: str, where: str, templates: set[str],
+                 check_text: Callable[[str, str, str], None] | None = None) -> list[Cause]:
+    """Validate a list of cause tables and return the causes; ``check_text(text, where, source)``
+    checks the placeholders of a literal reason."""
     out: list[Cause] = []
     for at, raw in table_entries(entries, where, source, CAUSE_KEYS):
         cid = _text(raw, "id", at, source, required=True)
@@ -103,6 +105,8 @@ def parse_causes(entries: Any, source: str, where: str, templates: set[str]) -> 
         reason = raw.get("reason")
         if reason is not None and not isinstance(reason, str):
             raise PiaError(f"{source}: '{at}.reason' must be text")
+        if reason is not None and check_text is not None:
+            check_text(reason, f"{at}.reason", source)
         out.append(Cause(cid, _text(raw, "label", at, source, required=True), tuple(aliases), timing, template, reason,
                          _text(raw, "note", at, source), source))
     return out

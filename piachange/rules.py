@@ -129,8 +129,9 @@ def build_ruleset(org: Mapping[str, Any], source: str, defaults: Mapping[str, An
             if src == source:
                 sources[f"templates.{k}"] = source
     names = set(templates)
-    causes = merge_causes(parse_causes(base.get("causes", []), dsrc, "causes", names),
-                          parse_causes(org.get("causes", []), source, "causes", names) if "causes" in org else [], source)
+    causes = merge_causes(parse_causes(base.get("causes", []), dsrc, "causes", names, check_template),
+                          parse_causes(org.get("causes", []), source, "causes", names, check_template) if "causes" in org else [],
+                          source)
     default_rules = [parse_rule(r, i, dsrc, names, causes) for i, r in enumerate(_list(base, "rules", dsrc))]
     rules = merge_rules(default_rules, _list(org, "rules", source), source, names, causes)
     for r in rules:

@@ -36,6 +36,8 @@ def err(section: dict[str, Any]) -> str:
     ({"overrides": [{"commit": "abcdef1", "timing": "事後", "reason": "r", "items": "x"}]}, "unknown key 'overrides[1].items' (did you mean 'item'?)"),
     ({"templates": {"law": "{cuase}による変更"}}, "'templates.law': unknown placeholder {cuase} (did you mean 'cause'?)"),
     ({"rules": [{"id": "x", "timing": "事前", "warning": "{itme}"}]}, "unknown placeholder {itme} (did you mean 'item'?)"),
+    ({"causes": [{"id": "minor", "label": "軽微", "timing": "事後", "reason": "軽微 {oops}"}]}, "'causes[1].reason': unknown placeholder {oops}"),
+    ({"causes": [{"id": "minor", "label": "軽微", "timing": "事後", "reason": "軽微 {"}]}, "'causes[1].reason': Single '{' encountered"),
     ({"templates": {"thrid-party": "第三者点検"}}, "'templates.thrid-party' is used by no rule or cause (did you mean 'third-party'?)"),
 ])
 def test_unknown_keys_fail_with_the_key_and_a_suggestion(section: dict[str, Any], message: str) -> None:
