@@ -30,7 +30,7 @@ import datetime as dt
 import os
 import zoneinfo
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from piachange import classify, model
 from piachange.cache import ENV, Cache, key
@@ -202,11 +202,11 @@ class _Builder:
         self.findings = [f for c in commits for f in done[c.sha][1]]
         return [(c, done[c.sha][0]) for c in commits if done[c.sha][0]]
 
-    def _walk(self, commits: list[model.Commit], scope: tuple[str, ...]) -> list[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
-        """Return each commit with the changes of its own diff (against its first parent) and the
-        findings about versions it could not read."""
+    def _walk(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
+        """Yield each commit with the changes of its own diff (against its first parent) and the
+        findings about versions it could not read; one at a time, so that a caller that keeps
+        less than the changes (the items, in net mode) never holds them all."""
         diffs = self.hist.diffs(commits, scope)
-        out = []
         for i, c in enumerate(commits):
             if i % AHEAD == 0:  # read together the versions whose changes the cache does not know
                 self._window.clear()
@@ -215,10 +215,9 @@ class _Builder:
             parent = self.hist.parent(c)
             seen = len(self.findings)
             chs = self._diff(diffs.get(c.sha, []), parent, c, strict=False)
-            out.append((c, chs, self.findings[seen:]))
+            yield c, chs, self.findings[seen:]
             if self.progress:
                 self.progress(i + 1, len(commits))
-        return out
 
     def _to_read(self, path: str, a: str | None, b: str | None) -> list[tuple[str, str]]:
         """Return the versions of one delta entry that must be parsed (none when the cache knows its changes)."""
