@@ -216,3 +216,14 @@ def test_system_terms() -> None:
 @pytest.mark.parametrize("population, high, expected", [(0, True, 0), (1, False, 1), (2, False, 1), (2, True, 2), (3, False, 2), (3, True, 3), (4, False, 3)])
 def test_threshold_table(population: int, high: bool, expected: int) -> None:
     assert level(population, high) == expected
+
+
+def test_every_packaged_rule_names_real_items() -> None:
+    """Reports skip looking the packaged rules' paths and labels up in the forms; this does it once."""
+    from piachange.rules import build_ruleset, default_table
+
+    assert build_ruleset({}, "piachange.toml", defaults=default_table()).rules
+    bad = default_table()
+    bad["rules"][0] = {**bad["rules"][0], "path": ["basic.no_such_item"]}
+    with pytest.raises(PiaError, match="names no item of any form"):
+        build_ruleset({}, "piachange.toml", defaults=bad)
