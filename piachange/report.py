@@ -182,6 +182,7 @@ class _Builder:
             rows, findings = classify.classify(chs, config=self.config, per_commit=True) if chs else ([], [])
             done[c.sha] = (rows, [*unread, *findings])
             self.cache.put(keys[c.sha], _encode_rows(*done[c.sha]))
+            self._put_items(c, chs, unread, scope)  # a net report over these commits then needs no walk
         return [r for c in commits for r in done[c.sha][0]], [f for c in commits for f in done[c.sha][1]]
 
     def _touched(self, commits: list[model.Commit], scope: tuple[str, ...]) -> list[tuple[model.Commit, list[Item]]]:
@@ -197,10 +198,16 @@ class _Builder:
             if found is not None:
                 done[c.sha] = found
         for c, chs, unread in self._walk([c for c in commits if c.sha not in done], scope):
-            done[c.sha] = ([(ch.assessment, ch.path) for ch in chs], unread)
-            self.cache.put(keys[c.sha], (done[c.sha][0], [dataclasses.astuple(f) for f in unread]))
+            done[c.sha] = self._put_items(c, chs, unread, scope)
         self.findings = [f for c in commits for f in done[c.sha][1]]
         return [(c, done[c.sha][0]) for c in commits if done[c.sha][0]]
+
+    def _put_items(self, c: model.Commit, chs: list[model.Change], unread: list[model.Finding],
+                   scope: tuple[str, ...]) -> tuple[list[Item], list[model.Finding]]:
+        """Keep the items one commit changed (and its findings) in the cache; return them."""
+        items = [(ch.assessment, ch.path) for ch in chs]
+        self.cache.put(key("commit-items", repr(scope), c.sha), (items, [dataclasses.astuple(f) for f in unread]))
+        return items, unread
 
     def _walk(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
         """Yield each commit with the changes of its own diff (against its first parent) and the

@@ -222,3 +222,24 @@ def test_concurrent_reports_share_the_cache(history: Repo) -> None:
     assert len({o for o, _ in outs}) == 1
     again = subprocess.run(argv, cwd=history.path, env=env, capture_output=True, check=True)
     assert again.stdout == outs[0][0]
+
+
+def test_a_net_report_after_a_per_commit_one_walks_no_commit(history: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                             capsysbinary: Any) -> None:
+    """The per-commit report keeps the items each commit changed, which is all net mode needs from the walk."""
+    from piachange import report as report_module
+
+    walked: list[str] = []
+    real = report_module._Builder._walk
+
+    def walk(self: Any, commits: list[Any], scope: tuple[str, ...]) -> Any:
+        walked.extend(c.sha for c in commits)
+        return real(self, commits, scope)
+
+    monkeypatch.setattr(report_module._Builder, "_walk", walk)
+    report(history, monkeypatch, capsysbinary)
+    assert len(walked) == 4
+    walked.clear()
+    net = report(history, monkeypatch, capsysbinary, net=True)
+    assert walked == []
+    assert net == report(history, monkeypatch, capsysbinary, "--no-cache", net=True)
