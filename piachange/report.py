@@ -34,6 +34,7 @@ from typing import Callable, Iterator
 
 from piachange import classify, model
 from piachange.cache import ENV, Cache, key
+from piachange.entries import Item, decode_changes, decode_items, decode_rows, encode_changes, encode_rows
 from piachange.config import Config, load_config
 from piachange.diff import diff_documents, name_of
 from piachange.errors import DocumentError, PiaError, Problem
@@ -43,9 +44,7 @@ from piachange.wareki import WarekiError, parse_date
 
 Progress = Callable[[int, int], None]
 Snapshot = dict[str, str]  # path -> blob sha
-Item = tuple[str, tuple[str, ...]]  # (assessment, item path)
 AHEAD = 64  # commits whose new versions are read from git in one go
-_FIELDS = tuple(f.name for f in dataclasses.fields(model.Change) if f.name != "commits")
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ class _Builder:
         A submission is decided as a whole (a row may depend on any other), so its rows are
         kept in the cache under the two ends, the scope and the configuration."""
         k = key("net-rows", self._setting(scope), since.sha if since else "", until.sha)
-        found = _decode_rows(self.cache.get(k), self.hist.commit)
+        found = decode_rows(self.cache.get(k), self.hist.commit)
         if found is not None:
             return found
         touches = _Touches(self._touched(commits, scope))
@@ -156,7 +155,7 @@ class _Builder:
         rows, findings = classify.classify([dataclasses.replace(ch, commits=touches.of(ch)) for ch in net],
                                            config=self.config, per_commit=False)
         findings = [*self.findings, *findings]
-        self.cache.put(k, _encode_rows(rows, findings))
+        self.cache.put(k, encode_rows(rows, findings))
         return rows, findings
 
     def _setting(self, scope: tuple[str, ...]) -> str:
@@ -174,14 +173,14 @@ class _Builder:
         done: dict[str, tuple[list[model.Row], list[model.Finding]]] = {}
         entries = self.cache.get_many(list(keys.values()))
         for c in commits:
-            found = _decode_rows(entries[keys[c.sha]], self.hist.commit)
+            found = decode_rows(entries[keys[c.sha]], self.hist.commit)
             if found is not None:
                 done[c.sha] = found
         for c, chs, unread in self._walk([c for c in commits if c.sha not in done], scope):
             chs = [dataclasses.replace(ch, commits=(c,)) for ch in chs]
             rows, findings = classify.classify(chs, config=self.config, per_commit=True) if chs else ([], [])
             done[c.sha] = (rows, [*unread, *findings])
-            self.cache.put(keys[c.sha], _encode_rows(*done[c.sha]))
+            self.cache.put(keys[c.sha], encode_rows(*done[c.sha]))
             self._put_items(c, chs, unread, scope)  # a net report over these commits then needs no walk
         return [r for c in commits for r in done[c.sha][0]], [f for c in commits for f in done[c.sha][1]]
 
@@ -194,7 +193,7 @@ class _Builder:
         entries = self.cache.get_many(list(keys.values()))
         done: dict[str, tuple[list[Item], list[model.Finding]]] = {}
         for c in commits:
-            found = _decode_items(entries[keys[c.sha]])
+            found = decode_items(entries[keys[c.sha]])
             if found is not None:
                 done[c.sha] = found
         for c, chs, unread in self._walk([c for c in commits if c.sha not in done], scope):
@@ -293,13 +292,13 @@ class _Builder:
         """Look up together the cached changes of these delta entries (one query, not one each)."""
         keys = {key("changes", self._style, p, a, p, b): None for p, a, b in deltas if a and b}
         for k, found in self.cache.get_many([k for k in keys if k not in self._window]).items():
-            self._window[k] = _decode_changes(found)
+            self._window[k] = decode_changes(found)
 
     def _known_changes(self, old_path: str, old_blob: str, new_path: str, new_blob: str) -> list[model.Change] | None:
         """Return the cached changes between two versions ('' for a missing one), or None."""
         k = key("changes", self._style, old_path, old_blob, new_path, new_blob)
         if k not in self._window:
-            self._window[k] = _decode_changes(self.cache.get(k))
+            self._window[k] = decode_changes(self.cache.get(k))
         return self._window[k]
 
     def _changes(self, a: _Version | None, b: _Version | None) -> list[model.Change]:
@@ -310,7 +309,7 @@ class _Builder:
             return found
         docs = [self.hist.document(v.path, v.blob, v.commit) if v else None for v in (a, b)]
         out = self._window[key("changes", self._style, *ends)] = diff_documents(docs[0], docs[1], self.style)
-        self.cache.put(key("changes", self._style, *ends), [tuple(getattr(ch, f) for f in _FIELDS) for ch in out])
+        self.cache.put(key("changes", self._style, *ends), encode_changes(out))
         return out
 
     def _date(self, change: model.Change, until: model.Commit) -> dt.date:
@@ -339,42 +338,6 @@ class _Builder:
             if ch.file not in out:
                 out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ""}
         return tuple(out.values())
-
-
-def _decode_changes(found: object) -> list[model.Change] | None:
-    """Return the changes of a cache entry, or None for a miss or a damaged entry."""
-    ok = isinstance(found, list) and all(isinstance(v, tuple) and len(v) == len(_FIELDS) for v in found)
-    return [model.Change(**dict(zip(_FIELDS, v))) for v in found] if ok else None  # type: ignore[union-attr]
-
-
-def _decode_items(found: object) -> tuple[list[Item], list[model.Finding]] | None:
-    """Return the items one commit changed and its findings from a cache entry, or None."""
-    try:
-        items, findings = found  # type: ignore[misc]
-        if not all(isinstance(a, str) and isinstance(p, tuple) for a, p in items):
-            return None
-        return list(items), [model.Finding(*f) for f in findings]
-    except (TypeError, ValueError):
-        return None
-
-
-def _encode_rows(rows: list[model.Row], findings: list[model.Finding]) -> tuple:
-    """Return rows and findings as plain data for the cache (commits by sha)."""
-    return ([(tuple(getattr(r.change, f) for f in _FIELDS), tuple(c.sha for c in r.change.commits), r.date, r.timing,
-              r.reason, r.rule, r.warnings, r.override) for r in rows], [dataclasses.astuple(f) for f in findings])
-
-
-def _decode_rows(found: object, commit: Callable[[str], model.Commit]) -> tuple[list[model.Row], list[model.Finding]] | None:
-    """Return rows and findings from a cache entry (``commit`` gives a commit by sha), or None for a
-    miss or a damaged entry."""
-    try:
-        rows, findings = found  # type: ignore[misc]
-        if any(len(ch) != len(_FIELDS) for ch, *_ in rows):
-            return None
-        return ([model.Row(model.Change(**dict(zip(_FIELDS, ch)), commits=tuple(commit(s) for s in shas)), *rest)
-                 for ch, shas, *rest in rows], [model.Finding(*f) for f in findings])
-    except (TypeError, ValueError, PiaError):  # PiaError: a commit the repository does not have
-        return None
 
 
 def delta(old: Snapshot, new: Snapshot) -> list[Delta]:

@@ -1,0 +1,57 @@
+"""What a report keeps in the cache, as plain data: changes, the items a commit changed, rows.
+
+Only builtins and dates are stored (cache.py unpickles nothing else); commits are kept by sha
+and given back by the reader. Anything that does not have the expected shape is a miss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from piachange import model
+from piachange.errors import PiaError
+
+Item = tuple[str, tuple[str, ...]]  # (assessment, item path)
+_FIELDS = tuple(f.name for f in dataclasses.fields(model.Change) if f.name != "commits")
+
+
+def encode_changes(changes: list[model.Change]) -> list[tuple]:
+    """Return changes without their commits as plain data."""
+    return [tuple(getattr(ch, f) for f in _FIELDS) for ch in changes]
+
+
+def decode_changes(found: object) -> list[model.Change] | None:
+    """Return the changes of a cache entry, or None for a miss or a damaged entry."""
+    ok = isinstance(found, list) and all(isinstance(v, tuple) and len(v) == len(_FIELDS) for v in found)
+    return [model.Change(**dict(zip(_FIELDS, v))) for v in found] if ok else None  # type: ignore[union-attr]
+
+
+def decode_items(found: object) -> tuple[list[Item], list[model.Finding]] | None:
+    """Return the items one commit changed and its findings from a cache entry, or None."""
+    try:
+        items, findings = found  # type: ignore[misc]
+        if not all(isinstance(a, str) and isinstance(p, tuple) for a, p in items):
+            return None
+        return list(items), [model.Finding(*f) for f in findings]
+    except (TypeError, ValueError):
+        return None
+
+
+def encode_rows(rows: list[model.Row], findings: list[model.Finding]) -> tuple:
+    """Return rows and findings as plain data for the cache (commits by sha)."""
+    return ([(tuple(getattr(r.change, f) for f in _FIELDS), tuple(c.sha for c in r.change.commits), r.date, r.timing,
+              r.reason, r.rule, r.warnings, r.override) for r in rows], [dataclasses.astuple(f) for f in findings])
+
+
+def decode_rows(found: object, commit: Callable[[str], model.Commit]) -> tuple[list[model.Row], list[model.Finding]] | None:
+    """Return rows and findings from a cache entry (``commit`` gives a commit by sha), or None for a
+    miss or a damaged entry."""
+    try:
+        rows, findings = found  # type: ignore[misc]
+        if any(len(ch) != len(_FIELDS) for ch, *_ in rows):
+            return None
+        return ([model.Row(model.Change(**dict(zip(_FIELDS, ch)), commits=tuple(commit(s) for s in shas)), *rest)
+                 for ch, shas, *rest in rows], [model.Finding(*f) for f in findings])
+    except (TypeError, ValueError, PiaError):  # PiaError: a commit the repository does not have
+        return None
