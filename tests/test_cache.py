@@ -157,15 +157,18 @@ def test_a_truncated_cache_file_is_a_miss(history: Repo, monkeypatch: pytest.Mon
     assert report(history, monkeypatch, capsysbinary) == cold
 
 
-def test_damaged_or_foreign_entries_are_misses(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
-    cold = report(history, monkeypatch, capsysbinary)
+@pytest.mark.parametrize("net", [False, True], ids=["per-commit", "net"])
+def test_damaged_or_foreign_entries_are_misses(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any,
+                                               net: bool) -> None:
+    cold = report(history, monkeypatch, capsysbinary, net=net)
     (path,) = db_files(history)
     with sqlite3.connect(path) as db:
         keys = [k for (k,) in db.execute("SELECT key FROM entry")]
-        values = [b"\x80\x05garbage", pickle.dumps(os.system), pickle.dumps([("not", "a", "change")]), pickle.dumps(7)]
+        values = [b"\x80\x05garbage", pickle.dumps(os.system), pickle.dumps([("not", "a", "change")]), pickle.dumps(7),
+                  pickle.dumps(([("a", "b")], [("finding",)])), pickle.dumps(([(("x",) * 13, ("0" * 40,), None)], []))]
         for i, k in enumerate(keys):
             db.execute("UPDATE entry SET value = ? WHERE key = ?", (values[i % len(values)], k))
-    assert report(history, monkeypatch, capsysbinary) == cold
+    assert report(history, monkeypatch, capsysbinary, net=net) == cold
 
 
 def test_a_cache_of_another_version_is_never_read(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
