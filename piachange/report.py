@@ -261,9 +261,7 @@ class _Builder:
         """Return (form, 評価書番号, title) of a version the cache knows to be readable, else None."""
         k = (path, blob)
         if k not in self._known:
-            found = self.cache.get(key("version", path, blob))
-            ok = isinstance(found, tuple) and len(found) == 3 and all(isinstance(x, str) for x in found)
-            self._known[k] = found if ok else None
+            self._known[k] = _decode_facts(self.cache.get(key("version", path, blob)))
         return self._known[k]
 
     def _version(self, path: str, blob: str, commit: model.Commit | None, strict: bool) -> _Version | None:
@@ -289,10 +287,13 @@ class _Builder:
         return _Version(path, blob, sha, *facts)
 
     def _prefetch(self, deltas: list[Delta]) -> None:
-        """Look up together the cached changes of these delta entries (one query, not one each)."""
+        """Look up together the cached changes and versions of these delta entries (a few queries, not one each)."""
         keys = {key("changes", self._style, p, a, p, b): None for p, a, b in deltas if a and b}
         for k, found in self.cache.get_many([k for k in keys if k not in self._window]).items():
             self._window[k] = decode_changes(found)
+        versions = {key("version", p, x): (p, x) for p, a, b in deltas for x in (a, b) if x and (p, x) not in self._known}
+        for k, found in self.cache.get_many(list(versions)).items():
+            self._known[versions[k]] = _decode_facts(found)
 
     def _known_changes(self, old_path: str, old_blob: str, new_path: str, new_blob: str) -> list[model.Change] | None:
         """Return the cached changes between two versions ('' for a missing one), or None."""
@@ -338,6 +339,12 @@ class _Builder:
             if ch.file not in out:
                 out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ""}
         return tuple(out.values())
+
+
+def _decode_facts(found: object) -> tuple[str, str, str] | None:
+    """Return (form, 評価書番号, title) from a cache entry, or None."""
+    ok = isinstance(found, tuple) and len(found) == 3 and all(isinstance(x, str) for x in found)
+    return found if ok else None  # type: ignore[return-value]
 
 
 def delta(old: Snapshot, new: Snapshot) -> list[Delta]:
