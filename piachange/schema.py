@@ -121,8 +121,19 @@ class Form:
     def leaves(self) -> list[Node]:
         return [n for n in self.nodes if n.is_leaf]
 
+    @functools.cached_property
+    def _labels(self) -> dict[tuple[tuple[str, ...], str | None], str]:
+        return {}  # label_path's answers: a history names the same items again and again
+
     def label_path(self, concrete: tuple[str, ...], option: str | None = None) -> str:
         """Return the full official label of a concrete item path, instances named."""
+        k = (tuple(concrete), option)
+        found = self._labels.get(k)
+        if found is None:
+            found = self._labels[k] = self._label_path(k[0], option)
+        return found
+
+    def _label_path(self, concrete: tuple[str, ...], option: str | None) -> str:
         words: list[str] = []
         pat: list[str] = []
         for seg in concrete:
