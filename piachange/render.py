@@ -248,10 +248,15 @@ _MD = str.maketrans({
 })  # fmt: skip
 
 
+# an @ that a pull-request comment would take for a mention (not one inside an e-mail address)
+_MENTION = re.compile(r"(?<![A-Za-z0-9])@(?=[A-Za-z0-9])")
+
+
 def md_cell(value: Any) -> str:
-    """Return text safe in a Markdown table cell: HTML and Markdown syntax literal, newlines as <br>."""
+    """Return text safe in a Markdown table cell: HTML and Markdown syntax literal, newlines as <br>,
+    and no @mention (an empty comment after the @ shows nothing and notifies nobody)."""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n").translate(_MD)
-    return text.replace("\n", "<br>")
+    return _MENTION.sub("@<!-- -->", text).replace("\n", "<br>")
 
 
 # ───────── character diff (html) ─────────

@@ -218,6 +218,8 @@ def test_markdown_cells_cannot_break_the_table() -> None:
 def test_md_cell() -> None:
     assert render.md_cell("a|b\r\nc\nd") == "a\\|b<br>c<br>d"
     assert render.md_cell("[○] x *y* `z` <b>&") == "\\[○\\] x \\*y\\* \\`z\\` &lt;b&gt;&amp;"
+    assert render.md_cell("連絡先 @minatodai 担当@it kojin@example.lg.jp ＠全角 @") == (
+        "連絡先 @<!-- -->minatodai 担当@<!-- -->it kojin@example.lg.jp ＠全角 @")
 
 
 # ───────── html ─────────
