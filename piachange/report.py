@@ -128,7 +128,7 @@ class _Builder:
             rows, findings = self._per_commit(commits, scope)
         else:
             rows, findings = self._net(since, until, commits, scope)
-        rows = sorted((dataclasses.replace(r, date=self._date(r.change, until)) for r in rows), key=lambda r: r.date)
+        rows = sorted((self._dated(r, until) for r in rows), key=lambda r: r.date)
         changes = [r.change for r in rows]
         return model.Report(
             since=since.sha[:9] if since else "empty tree",
@@ -312,6 +312,11 @@ class _Builder:
         out = self._window[key("changes", self._style, *ends)] = diff_documents(docs[0], docs[1], self.style)
         self.cache.put(key("changes", self._style, *ends), encode_changes(out))
         return out
+
+    def _dated(self, row: model.Row, until: model.Commit) -> model.Row:
+        """Return the row with its 変更日 (most rows already have it: the commit's own date)."""
+        date = self._date(row.change, until)
+        return row if row.date == date else dataclasses.replace(row, date=date)
 
     def _date(self, change: model.Change, until: model.Commit) -> dt.date:
         """Return the 変更日 of a row (see the module docstring)."""
