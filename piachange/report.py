@@ -291,9 +291,13 @@ class _Builder:
         keys = {key("changes", self._style, p, a, p, b): None for p, a, b in deltas if a and b}
         for k, found in self.cache.get_many([k for k in keys if k not in self._window]).items():
             self._window[k] = decode_changes(found)
-        versions = {key("version", p, x): (p, x) for p, a, b in deltas for x in (a, b) if x and (p, x) not in self._known}
-        for k, found in self.cache.get_many(list(versions)).items():
-            self._known[versions[k]] = _decode_facts(found)
+        self._prefetch_versions([(p, x) for p, a, b in deltas for x in (a, b) if x])
+
+    def _prefetch_versions(self, versions: list[tuple[str, str]]) -> None:
+        """Look up together the cached facts of these (path, blob) versions."""
+        keys = {key("version", p, x): (p, x) for p, x in versions if (p, x) not in self._known}
+        for k, found in self.cache.get_many(list(keys)).items():
+            self._known[keys[k]] = _decode_facts(found)
 
     def _known_changes(self, old_path: str, old_blob: str, new_path: str, new_blob: str) -> list[model.Change] | None:
         """Return the cached changes between two versions ('' for a missing one), or None."""
@@ -335,6 +339,7 @@ class _Builder:
         """Return the assessments that have changes, in file order (their versions are known already)."""
         out: dict[str, dict] = {}
         files = {ch.file for ch in changes}
+        self._prefetch_versions([(p, blob) for p, blob in snap.items() if p in files])
         for p, blob in snap.items():
             if p in files:
                 v = self._version(p, blob, until, strict=True)
