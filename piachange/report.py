@@ -30,13 +30,13 @@ import datetime as dt
 import os
 import zoneinfo
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from piachange import classify, model
 from piachange.cache import ENV, Cache, key
-from piachange.entries import Item, decode_changes, decode_items, decode_rows, encode_changes, encode_rows
 from piachange.config import Config, load_config
 from piachange.diff import diff_documents, name_of
+from piachange.entries import Item, decode_changes, decode_items, decode_rows, encode_changes, encode_rows
 from piachange.errors import DocumentError, PiaError, Problem
 from piachange.history import Delta, History, trailer
 from piachange.values import Style
@@ -45,6 +45,7 @@ from piachange.wareki import WarekiError, parse_date
 Progress = Callable[[int, int], None]
 Snapshot = dict[str, str]  # path -> blob sha
 AHEAD = 64  # commits whose new versions are read from git in one go
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -170,12 +171,7 @@ class _Builder:
         reads them and compares and classifies only the commits it has not seen."""
         setting = self._setting(scope)
         keys = {c.sha: key("commit-rows", setting, c.sha) for c in commits}
-        done: dict[str, tuple[list[model.Row], list[model.Finding]]] = {}
-        entries = self.cache.get_many(list(keys.values()))
-        for c in commits:
-            found = decode_rows(entries[keys[c.sha]], self.hist.commit)
-            if found is not None:
-                done[c.sha] = found
+        done = self._known_by_commit(keys, lambda entry: decode_rows(entry, self.hist.commit))
         for c, chs, unread in self._walk([c for c in commits if c.sha not in done], scope):
             chs = [dataclasses.replace(ch, commits=(c,)) for ch in chs]
             rows, findings = classify.classify(chs, config=self.config, per_commit=True) if chs else ([], [])
@@ -189,13 +185,7 @@ class _Builder:
 
         Which items a commit changes depends on the commit alone, so they are cached by commit:
         a warm net report neither diffs nor loads the changes of the commits in between."""
-        keys = {c.sha: key("commit-items", repr(scope), c.sha) for c in commits}
-        entries = self.cache.get_many(list(keys.values()))
-        done: dict[str, tuple[list[Item], list[model.Finding]]] = {}
-        for c in commits:
-            found = decode_items(entries[keys[c.sha]])
-            if found is not None:
-                done[c.sha] = found
+        done = self._known_by_commit({c.sha: _items_key(scope, c.sha) for c in commits}, decode_items)
         for c, chs, unread in self._walk([c for c in commits if c.sha not in done], scope):
             done[c.sha] = self._put_items(c, chs, unread, scope)
         self.findings = [f for c in commits for f in done[c.sha][1]]
@@ -205,8 +195,14 @@ class _Builder:
                    scope: tuple[str, ...]) -> tuple[list[Item], list[model.Finding]]:
         """Keep the items one commit changed (and its findings) in the cache; return them."""
         items = [(ch.assessment, ch.path) for ch in chs]
-        self.cache.put(key("commit-items", repr(scope), c.sha), (items, [dataclasses.astuple(f) for f in unread]))
+        self.cache.put(_items_key(scope, c.sha), (items, [dataclasses.astuple(f) for f in unread]))
         return items, unread
+
+    def _known_by_commit(self, keys: dict[str, bytes], decode: Callable[[Any], T | None]) -> dict[str, T]:
+        """Return {commit sha: decoded entry} for the commits whose entry under ``keys`` the cache has."""
+        entries = self.cache.get_many(list(keys.values()))
+        found = {sha: decode(entries[k]) for sha, k in keys.items()}
+        return {sha: v for sha, v in found.items() if v is not None}
 
     def _walk(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
         """Yield each commit with the changes of its own diff (against its first parent) and the
@@ -349,6 +345,11 @@ class _Builder:
             if ch.file not in out:
                 out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ""}
         return tuple(out.values())
+
+
+def _items_key(scope: tuple[str, ...], sha: str) -> bytes:
+    """Return the cache key of the items one commit changed in a scope."""
+    return key("commit-items", repr(scope), sha)
 
 
 def _decode_facts(found: object) -> tuple[str, str, str] | None:
