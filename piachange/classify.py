@@ -356,9 +356,7 @@ def _warnings(rs: RuleSet, d: Decision, s: Subject, st: Stated, link: tuple[mode
 
 def _revision_key(ch: model.Change, per_commit: bool) -> tuple[str, ...]:
     """Return which submission a change belongs to: the assessment (net) or the assessment and commit."""
-    if per_commit and ch.commits:
-        return (ch.assessment, ch.commits[-1].sha)
-    return (ch.assessment,)
+    return (ch.assessment, submission(ch, per_commit))
 
 
 def _date(ch: model.Change, config: Config) -> dt.date:
