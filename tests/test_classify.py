@@ -67,10 +67,12 @@ def test_renumbered_law_is_jigo_and_a_new_source_is_jizen_with_no_configuration(
     assert any("no PIA-Cause" in w for w in source.warnings)
 
 
-def test_a_system_replacement_cause_files_the_erasure_method_jizen(repo: Repo) -> None:
-    def zen(location: str, erasure: str) -> str:
-        return doc("zenkomoku", {"files": {"1": {"storage": {"location": location, "erasure": erasure}}}})
+def zen(location: str, erasure: str) -> str:
+    """Return a 全項目 document with ファイル1's 保管場所 and 消去方法."""
+    return doc("zenkomoku", {"files": {"1": {"storage": {"location": location, "erasure": erasure}}}})
 
+
+def test_a_system_replacement_cause_files_the_erasure_method_jizen(repo: Repo) -> None:
     repo.write(FILE, zen("庁舎内サーバー室のサーバーに保管する。", "保存期間を過ぎた情報はシステムで削除する。"))
     first = repo.commit("初版")
     repo.write(FILE, zen("ガバメントクラウド上の健康管理システムに保管する。", "保存期間を過ぎた情報はガバメントクラウド上の健康管理システムで削除する。"))
@@ -320,9 +322,6 @@ def test_the_default_rules_and_causes_are_the_documented_ones() -> None:
 
 def test_explain_names_the_accompanied_row_and_takes_compact_item_names(
         repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    def zen(location: str, erasure: str) -> str:
-        return doc("zenkomoku", {"files": {"1": {"storage": {"location": location, "erasure": erasure}}}})
-
     repo.write(FILE, zen("庁舎内のサーバーに保管する。", "保存期間を過ぎた情報は削除する。"))
     first = repo.commit("初版")
     repo.write(FILE, zen("ガバメントクラウド上に保管する。", "保存期間を過ぎた情報はガバメントクラウド上で削除する。"))
