@@ -6,6 +6,12 @@ validated subtree is kept under (form, path, the texts of its sections), so a ne
 parses, completes and validates only the tables whose text changed. Unchanged subtrees are
 the same objects in both versions, so comparing them (``==``, diff's pruning) costs nothing.
 
+Most versions differ from the last version built of the same file in the text of a few
+sections, with the same headers in the same order and the same keys in each: such a version is
+patched, not assembled. Its sections are compared with the last version's by position, and only
+the tables on the way to a changed section are copied and refilled; every other subtree is the
+last version's own object, and is taken as valid.
+
 The shortcut is taken only where it cannot change the result: a section must parse on its
 own and merge without any TOML subtlety (no dotted keys, inline tables, repeated or reopened
 headers); anything else, and every document the validator rejects, is loaded whole as
@@ -14,6 +20,7 @@ before, ``load_bytes`` being the judge of validity and of the message.
 
 from __future__ import annotations
 
+import collections
 from typing import Any, NamedTuple
 
 from piachange import tomlparse
@@ -22,6 +29,7 @@ from piachange.schema import FORM_KINDS, Form, Node, load_form
 from piachange.tomlscan import Scan
 
 LIMIT = 50_000  # subtrees and section texts kept before the memory starts afresh (about 150 MB)
+LAST_BYTES = 64 << 20  # texts of the last version of each file kept for patching (their trees are shared)
 _INSIDE = object()  # a path inside a leaf value (a checkbox table, a 別紙, a 変更箇所 row)
 
 
@@ -40,11 +48,23 @@ class _Split(NamedTuple):
     texts: list[bytes]  # the one copy kept of each distinct section
 
 
+class _Last(NamedTuple):
+    """The last version built of a file: what a patch starts from."""
+
+    split: _Split
+    form: Form
+    data: dict[str, Any]
+    size: int
+    patched: bool  # its new subtrees are not among the builder's yet
+
+
 class Builder:
     """Builds documents from bytes, reusing what earlier versions already parsed and checked."""
 
     def __init__(self) -> None:
         self._reset()
+        self._last: collections.OrderedDict[str, _Last] = collections.OrderedDict()  # file -> its last version
+        self._last_bytes = 0
 
     def _reset(self) -> None:
         self._sections: dict[bytes, tuple[Path, bool, bytes]] = {}  # section bytes -> header, kept copy
@@ -58,7 +78,12 @@ class Builder:
         if raw.startswith(b"\xef\xbb\xbf") or b"\x00" in raw:
             return load_bytes(raw, file, commit)
         try:
-            form, data, known, fresh = self._build(raw)
+            parts = _parts(raw)
+            last = self._last.get(file)
+            found = self._patch(last, parts) if last is not None else None
+            if found is None and last is not None and last.patched:
+                self._keep(last)  # a version built whole reuses the last version's subtrees
+            form, data, known, fresh, split = found or self._build(parts)
         except UnicodeDecodeError:
             decode(raw, file, commit)  # raises, naming the first bad byte
             raise
@@ -70,23 +95,77 @@ class Builder:
         if len(self._trees) + len(fresh) > LIMIT or len(self._sections) > LIMIT:
             self._reset()  # start afresh: memory stays bounded on any history
         self._trees.update(fresh)  # only subtrees of valid documents are ever reused
+        self._remember(file, _Last(split, form, data, len(raw), found is not None))
         return Document(file, form, data, Scan(), commit, ())
+
+    def _remember(self, file: str, last: _Last) -> None:
+        old = self._last.pop(file, None)
+        self._last_bytes += last.size - (old.size if old else 0)
+        self._last[file] = last
+        while self._last_bytes > LAST_BYTES and len(self._last) > 1:
+            self._last_bytes -= self._last.popitem(last=False)[1].size
+
+    # ------------------------------------------------------------ patching
+
+    def _patch(self, last: _Last, parts: list[bytes]) -> tuple[Form, dict[str, Any], set[int], dict, _Split] | None:
+        """Return the version made of ``last`` and the changed ``parts``, or None when the change is not
+        a few sections' values: a header, a section or a key added, moved or removed, or [meta] changed."""
+        old = last.split
+        if len(parts) != len(old.texts):
+            return None
+        changed = [i for i, (t, u) in enumerate(zip(parts, old.texts)) if t != u]
+        texts = list(old.texts)
+        for i in changed:
+            try:
+                path, array, texts[i] = self._sections.get(parts[i]) or self._section(parts[i])
+            except _Unusual:
+                return None
+            if path != old.paths[i] or array != old.arrays[i] or path[0] == "meta":
+                return None
+        split = _Split(old.paths, old.arrays, texts)
+        known: set[int] = set()
+        try:
+            data = self._refill(last.data, (), changed, split, old, known)
+        except _Unusual:
+            return None  # built whole, which judges it
+        return last.form, data, known, {}, split
+
+    def _refill(self, table: dict[str, Any], path: Path, changed: list[int],
+                split: _Split, old: _Split, known: set[int]) -> dict[str, Any]:
+        """Return a copy of ``table`` (the table at ``path``) with the ``changed`` sections below it
+        refilled; raise _Unusual when a changed section's keys are not the ones it had."""
+        out = dict(table)
+        d = len(path)
+        below: dict[str, list[int]] = {}
+        for i in changed:
+            if old.paths[i] == path:  # the table's own section (an array element is refilled by its parent)
+                new = self._content(split, i)
+                if list(new) != list(self._content(old, i)):
+                    raise _Unusual
+                out.update(new)
+            else:
+                below.setdefault(old.paths[i][d], []).append(i)
+        for key, sub in below.items():
+            p = (*path, key)
+            if old.arrays[sub[0]] and old.paths[sub[0]] == p:  # elements of an [[array of tables]]
+                elements = list(table[key])
+                for i in sub:
+                    first = i
+                    while first and old.paths[first - 1] == p:
+                        first -= 1
+                    elements[i - first] = self._content(split, i)
+                out[key] = elements
+            else:
+                out[key] = self._refill(table[key], p, sub, split, old, known)
+        for key, v in out.items():
+            if isinstance(v, dict) and key not in below:
+                known.add(id(v))  # the last version's subtree, valid at this path
+        return out
 
     # ------------------------------------------------------------ splitting
 
-    def _split(self, raw: bytes) -> _Split:
-        """Cut at every ``[`` that starts a line (one that is really inside a string or an array
-        leaves the section before it unterminated: it does not parse, and the text is unusual).
-
-        A section is kept without its opening ``[``, which ``_section`` and ``_content`` put back."""
-        parts = raw.split(b"\n[")
-        head = parts[0]
-        if head.startswith(b"["):
-            parts[0] = head[1:]
-        elif any(x.strip() and not x.lstrip().startswith(b"#") for x in head.splitlines()) or len(parts) == 1:
-            raise _Unusual  # keys before the first header
-        else:
-            del parts[0]
+    def _split(self, parts: list[bytes]) -> _Split:
+        """Return the sections of a version (see ``_parts``), each text the one copy kept of it."""
         known = self._sections
         found = [known.get(t) or self._section(t) for t in parts]
         return _Split([f[0] for f in found], [f[1] for f in found], [f[2] for f in found])
@@ -139,10 +218,30 @@ class Builder:
             self._parsed[t] = d
         return dict(self._parsed[t])
 
+    def _keep(self, last: _Last) -> None:
+        """Keep the subtrees of a patched version as ``_subtree`` would have kept them."""
+        kind, paths, arrays, texts = last.form.kind, last.split.paths, last.split.arrays, last.split.texts
+
+        def walk(table: dict[str, Any], path: Path, lo: int, hi: int) -> None:
+            d = len(path)
+            i = lo
+            while i < hi:
+                key = paths[i][d]
+                j = i + 1
+                while j < hi and paths[j][d] == key:
+                    j += 1
+                sub = (*path, key)
+                if key != "meta" and not (arrays[i] and paths[i] == sub):
+                    self._trees[(kind, sub, tuple(texts[i:j]))] = table[key]
+                    walk(table[key], sub, i + (paths[i] == sub), j)
+                i = j
+
+        walk(last.data, (), 0, len(texts))
+
     # ------------------------------------------------------------ building
 
-    def _build(self, raw: bytes) -> tuple[Form, dict[str, Any], set[int], dict]:
-        split = self._split(raw)
+    def _build(self, parts: list[bytes]) -> tuple[Form, dict[str, Any], set[int], dict, _Split]:
+        split = self._split(parts)
         meta = next((i for i, p in enumerate(split.paths) if p == ("meta",) and not split.arrays[i]), None)
         kind = self._content(split, meta).get("form") if meta is not None else None
         if kind not in FORM_KINDS:
@@ -155,7 +254,7 @@ class Builder:
         if isinstance(m, dict) and "schema_version" not in m:
             data["meta"] = {**m, "schema_version": form.version}
         _fill_level(form, "", data)
-        return form, data, known, fresh
+        return form, data, known, fresh, split
 
     def _children(self, form: Form, path: Path, split: _Split, lo: int, hi: int,
                   table: dict[str, Any], known: set[int], fresh: dict) -> dict[str, Any]:
@@ -223,6 +322,22 @@ class Builder:
                 node = child
             self._nodes[k] = node
         return self._nodes[k]
+
+
+def _parts(raw: bytes) -> list[bytes]:
+    """Cut a version at every ``[`` that starts a line (one that is really inside a string or an
+    array leaves the section before it unterminated: it does not parse, and the text is unusual).
+
+    A section is kept without its opening ``[``, which ``_section`` and ``_content`` put back."""
+    parts = raw.split(b"\n[")
+    head = parts[0]
+    if head.startswith(b"["):
+        parts[0] = head[1:]
+    elif any(x.strip() and not x.lstrip().startswith(b"#") for x in head.splitlines()) or len(parts) == 1:
+        raise _Unusual  # keys before the first header
+    else:
+        del parts[0]
+    return parts
 
 
 def _fill_level(form: Form, pattern: str, table: dict[str, Any]) -> None:

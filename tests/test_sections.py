@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+import os
 import pathlib
+import random
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from piachange.document import Document, load_bytes
 from piachange.errors import DocumentError
 from piachange.sections import Builder
 
 from conftest import EXAMPLE_002, ROOT, SAMPLES
-from docs_factory import base, text
+from docs_factory import base, system, text, with_systems
 
 BASE = text(base())
 
@@ -117,3 +122,72 @@ def test_unchanged_subtrees_are_shared_between_versions() -> None:
     check(builder, text(d).encode())
     d["basic"]["department"]["head_title"] = "健康推進課長"
     check(builder, text(d).encode())
+
+
+# ---------------------------------------------------------------- successive versions of one file
+
+def _leaves(d: Any, path: tuple = ()) -> list[tuple]:
+    """Return the paths of the str and bool leaves of a tree (not [meta])."""
+    if isinstance(d, dict):
+        return [p for k, v in d.items() if path or k != "meta" for p in _leaves(v, (*path, k))]
+    return [path] if isinstance(d, (str, bool)) else []
+
+
+def _edit(d: dict[str, Any], rnd: random.Random, value: str) -> None:
+    """Make one edit of the kind commits make: a value, a flag, an instance added or removed, a key dropped."""
+    kind = rnd.choice(["value", "value", "value", "flag", "add system", "drop system", "drop key"])
+    systems = d["basic"]["systems"]
+    if kind == "add system":
+        systems[str(max(map(int, systems), default=0) + 1)] = system(len(systems) + 1)
+    elif kind == "drop system" and len(systems) > 1:
+        del systems[max(systems, key=int)]
+    else:
+        leaves = [p for p in _leaves(d) if isinstance(_at(d, p), bool) == (kind == "flag")]
+        p = rnd.choice(leaves)
+        parent = _at(d, p[:-1])
+        if kind == "drop key":
+            del parent[p[-1]]
+        else:
+            parent[p[-1]] = (not parent[p[-1]]) if kind == "flag" else value
+
+
+def _hand_edit(raw: str, rnd: random.Random) -> str:
+    """Edit a canonical text as a person might: a line dropped, two lines swapped, a key added."""
+    lines = raw.split("\n")
+    keys = [i for i, line in enumerate(lines) if " = " in line and not line.startswith((" ", "#", "[", "\"", "'"))]
+    i, j = rnd.choice(keys), rnd.choice(keys)
+    kind = rnd.choice(["drop", "swap", "add", "none", "none"])
+    if kind == "drop":
+        del lines[i]
+    elif kind == "swap":
+        lines[i], lines[j] = lines[j], lines[i]
+    elif kind == "add":
+        lines.insert(i, 'remarks = ""')
+    return "\n".join(lines)
+
+
+def _at(d: Any, path: tuple) -> Any:
+    for k in path:
+        d = d[k]
+    return d
+
+
+_VALUES = st.one_of(st.sampled_from(["", "健康推進課長", "10万人以上30万人未満", "たくさん", "[cover]", "a\nb", "'''", "\"\"\"\n[x]"]),
+                    st.text(st.characters(codec="utf-8"), max_size=12))
+
+
+@settings(max_examples=int(os.environ.get("SECTIONS_EXAMPLES", "40")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32), values=st.lists(_VALUES, min_size=1, max_size=8))
+def test_successive_versions_of_one_file_are_what_load_bytes_makes_of_each(seed: int, values: list[str]) -> None:
+    """Versions that differ in a few sections are patched from the last one; any edit, including one
+    that makes the version invalid or not canonical, gives what a fresh load gives."""
+    rnd = random.Random(seed)
+    builder = Builder()
+    d = with_systems(2)
+    check(builder, text(d).encode())
+    for value in values:
+        d = copy.deepcopy(d)
+        for _ in range(rnd.randint(1, 3)):
+            _edit(d, rnd, value)
+        check(builder, _hand_edit(text(d), rnd).encode())
