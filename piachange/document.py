@@ -145,7 +145,7 @@ class _Validator:
 
     def table(self, parent: str, value: Any, path: Path) -> None:
         """Check a table against the children of the node at pattern ``parent``."""
-        children = {n.key: n for n in self.form.children.get(parent, ())}
+        children = self.form.child_keys.get(parent, {})
         if not isinstance(value, dict):
             self.err(path, f"'{self.where(path)}' must be a table, got {_type_name(value)}")
             return

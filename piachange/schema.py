@@ -58,7 +58,13 @@ class Node:
 
     def heading(self, n: str | None = None) -> str:
         """Return number + label as printed (``3. 特定個人情報の入手・使用``, ``①入手元``)."""
-        label = self.label.replace("{n}", n) if n is not None else self.label
+        return self._heading if n is None else self._numbered(self.label.replace("{n}", n))
+
+    @functools.cached_property
+    def _heading(self) -> str:
+        return self._numbered(self.label)
+
+    def _numbered(self, label: str) -> str:
         if not self.number:
             return label
         sep = "" if self.number[-1] in _CIRCLED else " "
@@ -100,6 +106,11 @@ class Form:
             parent = n.path.rpartition(".")[0]
             out.setdefault(parent, []).append(n)
         return {k: tuple(v) for k, v in out.items()}
+
+    @functools.cached_property
+    def child_keys(self) -> dict[str, dict[str, Node]]:
+        """Return {pattern: {key: child node}} (``*`` for the instances of a repeat)."""
+        return {k: {n.key: n for n in v} for k, v in self.children.items()}
 
     @property
     def name(self) -> str:
