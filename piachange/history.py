@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import collections
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -328,7 +329,7 @@ class History:
         Parsed versions are cached by blob: the last two versions read of every path (a commit's
         old version is usually the new version of the last commit that changed the file) and the
         most recent others, so memory stays bounded on long histories. An unreadable version
-        is kept for the whole run: its error names the commit where this run first met it.
+        is kept for the whole run; its error names ``commit``, wherever the run met it first.
         """
         key = (blob, path)
         last = self._latest.get(path, ())
@@ -354,7 +355,7 @@ class History:
                 self._recent.popitem(last=False)
         self._latest[path] = ((blob, found), *(x for x in last if x[0] != blob))[:2]
         if isinstance(found, DocumentError):
-            raise found
+            raise DocumentError([dataclasses.replace(p, commit=commit) if p.commit else p for p in found.problems])
         return found
 
     def cache_dir(self) -> str:
