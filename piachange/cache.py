@@ -74,11 +74,13 @@ class Cache:
 
     _errors: tuple[type[Exception], ...] = (OSError,)
 
-    def __init__(self, directory: str | None) -> None:
+    def __init__(self, directory: str | None, hold: bool = False) -> None:
         self.db: Any = None
         self.path = ""
         self.pending: dict[bytes, bytes] = {}
         self.writable = False
+        self.hold = hold  # keep what is put until taken: another process writes it
+        self.directory = directory
         if directory is None:
             return
         try:
@@ -160,9 +162,21 @@ class Cache:
             if len(self.pending) >= _PENDING:
                 self.flush()
 
+    def take(self) -> dict[bytes, bytes]:
+        """Return and forget the entries put and not written (what a held cache gives another process to write)."""
+        out, self.pending = self.pending, {}
+        return out
+
+    def put_taken(self, entries: dict[bytes, bytes]) -> None:
+        """Store entries another process took from its cache."""
+        if self.writable:
+            self.pending.update(entries)
+            if len(self.pending) >= _PENDING:
+                self.flush()
+
     def flush(self) -> None:
         """Write the pending entries in one transaction; a failure drops them silently."""
-        if self.pending and self.db is not None and self.writable:
+        if self.pending and self.db is not None and self.writable and not self.hold:
             try:
                 self.db.execute("BEGIN IMMEDIATE")
                 self.db.executemany("INSERT OR REPLACE INTO entry VALUES (?, ?)", self.pending.items())

@@ -32,7 +32,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
 
-from piachange import classify, model
+from piachange import classify, model, parallel
 from piachange.cache import ENV, Cache, key
 from piachange.config import Config, load_config
 from piachange.diff import diff_documents, name_of
@@ -45,6 +45,7 @@ from piachange.wareki import WarekiError, parse_date
 Progress = Callable[[int, int], None]
 Snapshot = dict[str, str]  # path -> blob sha
 AHEAD = 64  # commits whose new versions are read from git in one go
+PARALLEL = 400  # commits to compare before half of them are compared in a second process
 T = TypeVar("T")
 
 
@@ -207,7 +208,35 @@ class _Builder:
     def _walk(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
         """Yield each commit with the changes of its own diff (against its first parent) and the
         findings about versions it could not read; one at a time, so that a caller that keeps
-        less than the changes (the items, in net mode) never holds them all."""
+        less than the changes (the items, in net mode) never holds them all.
+
+        A long walk is cut in two: a second process walks the newer half while this one walks
+        the older half and goes on with what it yields. Each commit's changes depend on that
+        commit alone, so the result is the same."""
+        walked: Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]
+        if len(commits) < PARALLEL or parallel.jobs() < 2:
+            walked = self._walk_here(commits, scope)
+        else:
+            walked = self._walk_halves(commits, scope)
+        for i, found in enumerate(walked):
+            yield found
+            if self.progress:
+                self.progress(i + 1, len(commits))
+
+    def _walk_halves(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
+        half = len(commits) * 9 // 20  # this process also classifies what is walked: it walks less
+        opts = dataclasses.replace(self.opts, repo=self.hist.root)
+        apart = parallel.Apart(_walk_apart, opts, self.cache.directory, [c.sha for c in commits[half:]], scope)
+        try:
+            yield from self._walk_here(commits[:half], scope)
+            newer, entries = apart.result()
+        finally:
+            apart.stop()
+        self.cache.put_taken(entries)
+        for c, (chs, unread) in zip(commits[half:], newer):
+            yield c, chs, unread
+
+    def _walk_here(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
         diffs = self.hist.diffs(commits, scope)
         for i, c in enumerate(commits):
             if i % AHEAD == 0:  # read together the versions whose changes the cache does not know
@@ -218,8 +247,6 @@ class _Builder:
             seen = len(self.findings)
             chs = self._diff(diffs.get(c.sha, []), parent, c, strict=False)
             yield c, chs, self.findings[seen:]
-            if self.progress:
-                self.progress(i + 1, len(commits))
 
     def _to_read(self, path: str, a: str | None, b: str | None) -> list[tuple[str, str]]:
         """Return the versions of one delta entry that must be parsed (none when the cache knows its changes)."""
@@ -345,6 +372,20 @@ class _Builder:
             if ch.file not in out:
                 out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ""}
         return tuple(out.values())
+
+
+def _walk_apart(opts: Options, cache_dir: str | None, shas: list[str], scope: tuple[str, ...]
+                ) -> tuple[list[tuple[list[model.Change], list[model.Finding]]], dict[bytes, bytes]]:
+    """Walk commits in a second process: return each one's changes and findings, and the cache
+    entries for the first process to write."""
+    with History(opts.repo) as hist:
+        cache = Cache(cache_dir, hold=True)
+        try:
+            walker = _Builder(hist, opts, None, cache)
+            walked = [(chs, unread) for _, chs, unread in walker._walk_here([hist.commit(s) for s in shas], scope)]
+            return walked, cache.take()
+        finally:
+            cache.close()
 
 
 def _items_key(scope: tuple[str, ...], sha: str) -> bytes:

@@ -1,0 +1,133 @@
+"""A long walk is cut in two, the newer half walked by a second process: the report is the same."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from typing import Any
+
+import pytest
+
+from piachange import history as history_module
+from piachange import parallel, report
+from piachange.errors import PiaError, Problem
+
+from conftest import Repo, run_main
+from docs_factory import base, text, with_systems
+
+KENKO = "assessments/kenko.toml"
+TESTS = str(pathlib.Path(__file__).parent)
+
+
+@pytest.fixture
+def history(repo: Repo) -> Repo:
+    """Twelve commits: values, an instance removed, an unreadable version and its fix, a file added,
+    renamed and deleted, a merge."""
+    d = with_systems(3)
+    repo.write(KENKO, text(d))
+    repo.commit("初版")
+    repo.git("tag", "v1")
+    for i, title in enumerate(["健康推進課長", "健康増進課長", "保健課長"]):
+        d["basic"]["department"]["head_title"] = title
+        repo.write(KENKO, text(d))
+        repo.commit(f"役職名 {i}\n\nPIA-Cause: 人事異動")
+    del d["basic"]["systems"]["2"]
+    repo.write(KENKO, text(d))
+    repo.commit("システム2 の廃止")
+    repo.write(KENKO, text(d).replace('population = "', 'population = "たくさん', 1))
+    repo.commit("壊れた版")
+    repo.write(KENKO, text(d))
+    repo.commit("直した版")
+    repo.write("assessments/other.toml", text(base("28")))
+    repo.commit("別の評価書")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.git("mv", "assessments/other.toml", "assessments/renamed.toml")
+    repo.commit("名前の変更")
+    repo.git("checkout", "-q", "main")
+    d["cover"]["title"] = "健康管理事務 全項目評価書"
+    repo.write(KENKO, text(d))
+    repo.commit("表題")
+    repo.git("merge", "-q", "--no-ff", "-m", "side を取り込む", "side", date="2026-02-01T09:00:00+09:00")
+    repo.git("rm", "-q", "assessments/renamed.toml")
+    repo.commit("削除")
+    return repo
+
+
+def run(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any, *args: str, jobs: str) -> bytes:
+    monkeypatch.setenv(parallel.ENV, jobs)
+    code = run_main(["report", "--since", "v1", *args], repo.path, monkeypatch)
+    out, err = capsysbinary.readouterr()
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.parametrize("args", [["--per-commit"], []], ids=["per-commit", "net"])
+@pytest.mark.parametrize("fmt", ["json", "md"])
+def test_two_processes_make_the_same_report_as_one(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any,
+                                                   args: list[str], fmt: str) -> None:
+    monkeypatch.setattr(report, "PARALLEL", 2)
+    one = run(history, monkeypatch, capsysbinary, *args, "--format", fmt, "--no-cache", jobs="1")
+    two = run(history, monkeypatch, capsysbinary, *args, "--format", fmt, "--no-cache", jobs="2")
+    assert two == one
+    assert "cannot be read".encode() in one  # the unreadable version is reported by either process
+
+
+def test_the_second_process_fills_the_cache(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    """What the second process found is written to the cache by the first: the next runs compare nothing."""
+    monkeypatch.setattr(report, "PARALLEL", 2)
+    cold = run(history, monkeypatch, capsysbinary, "--per-commit", "--format", "json", jobs="2")
+    walked: list[int] = []
+    real = report._Builder._walk
+    monkeypatch.setattr(report._Builder, "_walk", lambda self, commits, scope: walked.append(len(commits)) or real(self, commits, scope))
+    assert run(history, monkeypatch, capsysbinary, "--per-commit", "--format", "json", jobs="2") == cold
+    run(history, monkeypatch, capsysbinary, "--format", "json", jobs="2")
+    assert walked == [0, 0]  # per-commit rows, then the items of every commit: all from the cache
+    read: list[str] = []
+    document = history_module.History.document
+    monkeypatch.setattr(history_module.History, "document",
+                        lambda self, path, blob, commit: read.append(commit) or document(self, path, blob, commit))
+    run(history, monkeypatch, capsysbinary, "--per-commit", "--format", "json", KENKO, jobs="1")
+    # another scope: its commits are compared again, from the changes both processes cached; only the
+    # unreadable version (新しい側 of 壊れた版, 古い側 of 直した版) is read again, as it is never cached
+    assert walked[2] == 11 and len(read) == 2
+
+
+def test_short_walks_stay_in_one_process(history: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    started: list[Any] = []
+    monkeypatch.setattr(parallel, "Apart", lambda *a: started.append(a))
+    run(history, monkeypatch, capsysbinary, "--per-commit", "--no-cache", jobs="2")  # 12 commits < PARALLEL
+    monkeypatch.setattr(report, "PARALLEL", 2)
+    run(history, monkeypatch, capsysbinary, "--per-commit", "--no-cache", jobs="1")
+    assert started == []
+
+
+def fails(message: str) -> None:
+    raise PiaError(message, [Problem("a.toml", 3, "bad", "c0ffee")])
+
+
+def ends(code: int) -> None:
+    os._exit(code)
+
+
+def test_an_error_in_the_second_process_is_the_same_error_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", TESTS)  # where the second process finds this module
+    with pytest.raises(PiaError) as e:
+        parallel.Apart(fails, "commit 1234567 is not in the repository").result()
+    assert str(e.value) == "commit 1234567 is not in the repository"
+    assert e.value.problems == [Problem("a.toml", 3, "bad", "c0ffee")]
+    with pytest.raises(PiaError, match=r"ended without a result \(exit code 3\)"):
+        parallel.Apart(ends, 3).result()
+    assert parallel.Apart(sorted, [3, 1, 2]).result() == [1, 2, 3]
+
+
+def test_a_second_process_no_longer_wanted_is_stopped() -> None:
+    apart = parallel.Apart(ends, 0)
+    apart.stop()
+    apart.stop()
+
+
+@pytest.mark.parametrize("value", ["0", "x", "２", "-1"])
+def test_a_bad_number_of_jobs_is_one_line(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(parallel.ENV, value)
+    with pytest.raises(PiaError, match=f"{parallel.ENV}="):
+        parallel.jobs()
