@@ -226,7 +226,11 @@ class _Builder:
     def _walk_halves(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
         half = len(commits) * 9 // 20  # this process also classifies what is walked: it walks less
         opts = dataclasses.replace(self.opts, repo=self.hist.root)
-        apart = parallel.Apart(_walk_apart, opts, self.cache.directory, [c.sha for c in commits[half:]], scope)
+        try:
+            apart = parallel.Apart(_walk_apart, opts, self.cache.directory, [c.sha for c in commits[half:]], scope)
+        except OSError:  # no second interpreter to start: one process does it all
+            yield from self._walk_here(commits, scope)
+            return
         try:
             yield from self._walk_here(commits[:half], scope)
             newer, entries = apart.result()

@@ -131,3 +131,11 @@ def test_a_bad_number_of_jobs_is_one_line(value: str, monkeypatch: pytest.Monkey
     monkeypatch.setenv(parallel.ENV, value)
     with pytest.raises(PiaError, match=f"{parallel.ENV}="):
         parallel.jobs()
+
+
+def test_without_a_second_interpreter_one_process_does_it_all(history: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                               capsysbinary: Any) -> None:
+    monkeypatch.setattr(report, "PARALLEL", 2)
+    one = run(history, monkeypatch, capsysbinary, "--per-commit", "--format", "json", "--no-cache", jobs="1")
+    monkeypatch.setattr(parallel.sys, "executable", str(history.path / "no-such-python"))
+    assert run(history, monkeypatch, capsysbinary, "--per-commit", "--format", "json", "--no-cache", jobs="2") == one
