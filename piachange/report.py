@@ -45,7 +45,7 @@ from piachange.wareki import WarekiError, parse_date
 Progress = Callable[[int, int], None]
 Snapshot = dict[str, str]  # path -> blob sha
 AHEAD = 64  # commits whose new versions are read from git in one go
-PARALLEL = 400  # commits to compare before half of them are compared in a second process
+PARALLEL = 1000  # commits to compare before the newer part of them is compared in a second process
 T = TypeVar("T")
 
 
