@@ -21,7 +21,7 @@ before, ``load_bytes`` being the judge of validity and of the message.
 from __future__ import annotations
 
 import collections
-from typing import Any, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 from piachange import tomlparse
 from piachange.document import Document, blank, complete, decode, load_bytes, validate
@@ -223,18 +223,11 @@ class Builder:
         kind, paths, arrays, texts = last.form.kind, last.split.paths, last.split.arrays, last.split.texts
 
         def walk(table: dict[str, Any], path: Path, lo: int, hi: int) -> None:
-            d = len(path)
-            i = lo
-            while i < hi:
-                key = paths[i][d]
-                j = i + 1
-                while j < hi and paths[j][d] == key:
-                    j += 1
+            for key, i, j in _groups(paths, len(path), lo, hi):
                 sub = (*path, key)
                 if key != "meta" and not (arrays[i] and paths[i] == sub):
                     self._trees[(kind, sub, tuple(texts[i:j]))] = table[key]
                     walk(table[key], sub, i + (paths[i] == sub), j)
-                i = j
 
         walk(last.data, (), 0, len(texts))
 
@@ -260,13 +253,7 @@ class Builder:
                   table: dict[str, Any], known: set[int], fresh: dict) -> dict[str, Any]:
         """Add to ``table`` the subtables of ``path`` that sections ``lo:hi`` define, in order."""
         paths, arrays = split.paths, split.arrays
-        d = len(path)
-        i = lo
-        while i < hi:
-            key = paths[i][d]
-            j = i + 1
-            while j < hi and paths[j][d] == key:
-                j += 1
+        for key, i, j in _groups(paths, len(path), lo, hi):
             if key in table:
                 raise _Unusual  # defined twice, or apart (TOML allows it; canonical files never do)
             sub = (*path, key)
@@ -276,7 +263,6 @@ class Builder:
                 table[key] = [self._content(split, k) for k in range(i, j)]
             else:
                 table[key] = self._subtree(form, sub, split, i, j, known, fresh)
-            i = j
         return table
 
     def _subtree(self, form: Form, path: Path, split: _Split, lo: int, hi: int,
@@ -322,6 +308,18 @@ class Builder:
                 node = child
             self._nodes[k] = node
         return self._nodes[k]
+
+
+def _groups(paths: list[Path], d: int, lo: int, hi: int) -> Iterator[tuple[str, int, int]]:
+    """Yield (key, first, end) for each run of sections ``lo:hi`` with the same key at depth ``d``."""
+    i = lo
+    while i < hi:
+        key = paths[i][d]
+        j = i + 1
+        while j < hi and paths[j][d] == key:
+            j += 1
+        yield key, i, j
+        i = j
 
 
 def _parts(raw: bytes) -> list[bytes]:
