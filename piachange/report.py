@@ -210,20 +210,20 @@ class _Builder:
         findings about versions it could not read; one at a time, so that a caller that keeps
         less than the changes (the items, in net mode) never holds them all.
 
-        A long walk is cut in two: a second process walks the newer half while this one walks
-        the older half and goes on with what it yields. Each commit's changes depend on that
-        commit alone, so the result is the same."""
+        A long walk (PARALLEL commits or more) is cut in two: a second process walks the newer
+        part while this one walks the older part and goes on with what it yields. Each commit's
+        changes depend on that commit alone, so the result is the same."""
         walked: Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]
         if len(commits) < PARALLEL or parallel.jobs() < 2:
             walked = self._walk_here(commits, scope)
         else:
-            walked = self._walk_halves(commits, scope)
+            walked = self._walk_parts(commits, scope)
         for i, found in enumerate(walked):
             yield found
             if self.progress:
                 self.progress(i + 1, len(commits))
 
-    def _walk_halves(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
+    def _walk_parts(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
         half = len(commits) * 9 // 20  # this process also classifies what is walked: it walks less
         opts = dataclasses.replace(self.opts, repo=self.hist.root)
         try:
