@@ -1,4 +1,4 @@
-"""Work done in a second process while this one goes on: half of a long walk over history.
+"""Work done in a second process while this one goes on: the newer part of a long walk over history.
 
 The second process is a fresh ``python -m piachange.parallel`` (nothing of this one is
 inherited, not its git processes nor its open cache, and no user script is imported again). It

@@ -112,6 +112,7 @@ class _Version:
 class _Builder:
     def __init__(self, hist: History, opts: Options, progress: Progress | None, cache: Cache) -> None:
         self.hist, self.opts, self.progress, self.cache = hist, opts, progress, cache
+        self.jobs = parallel.jobs()  # read first: a bad $PIACHANGE_JOBS fails every report, not only long ones
         self.config: Config = load_config(hist.root)
         self.style: Style = self.config.style
         self.tz = zone(self.config.timezone)
@@ -214,7 +215,7 @@ class _Builder:
         part while this one walks the older part and goes on with what it yields. Each commit's
         changes depend on that commit alone, so the result is the same."""
         walked: Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]
-        if len(commits) < PARALLEL or parallel.jobs() < 2:
+        if len(commits) < PARALLEL or self.jobs < 2:
             walked = self._walk_here(commits, scope)
         else:
             walked = self._walk_parts(commits, scope)

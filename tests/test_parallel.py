@@ -139,3 +139,18 @@ def test_without_a_second_interpreter_one_process_does_it_all(history: Repo, mon
     one = run(history, monkeypatch, capsysbinary, "--per-commit", "--format", "json", "--no-cache", jobs="1")
     monkeypatch.setattr(parallel.sys, "executable", str(history.path / "no-such-python"))
     assert run(history, monkeypatch, capsysbinary, "--per-commit", "--format", "json", "--no-cache", jobs="2") == one
+
+
+def test_a_bad_number_of_jobs_fails_any_report_in_one_line_and_writes_nothing(
+        history: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    """Even a report too short for a second process, or one read whole from the cache."""
+    assert run_main(["report", "--since", "v1"], history.path, monkeypatch) == 0  # the cache now has it all
+    capsys.readouterr()
+    monkeypatch.setenv(parallel.ENV, "two")
+    out = history.path / "out.md"
+    for args in (["--no-cache"], []):
+        code = run_main(["report", "--since", "v1", "--output", str(out), *args], history.path, monkeypatch)
+        _, err = capsys.readouterr()
+        assert code == 1
+        assert err == "Error: PIACHANGE_JOBS='two': must be a whole number ≥ 1\n"
+        assert not out.exists()
