@@ -175,8 +175,11 @@ class Cache:
                 self.flush()
 
     def flush(self) -> None:
-        """Write the pending entries in one transaction; a failure drops them silently."""
-        if self.pending and self.db is not None and self.writable and not self.hold:
+        """Write the pending entries in one transaction; a failure drops them silently. A held
+        cache keeps them all, for the process that takes them."""
+        if self.hold and self.writable:
+            return
+        if self.pending and self.db is not None and self.writable:
             try:
                 self.db.execute("BEGIN IMMEDIATE")
                 self.db.executemany("INSERT OR REPLACE INTO entry VALUES (?, ?)", self.pending.items())

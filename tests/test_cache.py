@@ -235,9 +235,9 @@ def test_a_net_report_after_a_per_commit_one_walks_no_commit(history: Repo, monk
     walked: list[str] = []
     real = report_module._Builder._walk
 
-    def walk(self: Any, commits: list[Any], scope: tuple[str, ...]) -> Any:
+    def walk(self: Any, commits: list[Any], *rest: Any) -> Any:
         walked.extend(c.sha for c in commits)
-        return real(self, commits, scope)
+        return real(self, commits, *rest)
 
     monkeypatch.setattr(report_module._Builder, "_walk", walk)
     report(history, monkeypatch, capsysbinary)
@@ -246,3 +246,18 @@ def test_a_net_report_after_a_per_commit_one_walks_no_commit(history: Repo, monk
     net = report(history, monkeypatch, capsysbinary, net=True)
     assert walked == []
     assert net == report(history, monkeypatch, capsysbinary, "--no-cache", net=True)
+
+
+def test_a_held_cache_keeps_every_entry_until_taken(tmp_path: pathlib.Path) -> None:
+    """The second process of a long walk holds what it puts, however much, for the first one to write."""
+    held = cache.Cache(str(tmp_path), hold=True)
+    entries = {cache.key("k", str(i)): i for i in range(2 * cache._PENDING + 1)}
+    for k, v in entries.items():
+        held.put(k, v)
+    taken = held.take()
+    held.close()
+    assert len(taken) == len(entries)
+    first = cache.Cache(str(tmp_path))
+    first.put_taken(taken)
+    first.close()
+    assert cache.Cache(str(tmp_path)).get_many(list(entries)) == entries
