@@ -2,7 +2,8 @@
 
 Nothing here touches the work tree or the index: commits, trees and blobs are read from the
 object database through persistent ``git cat-file --batch`` processes, many objects per round
-trip where the list is known ahead; what each commit of a range changes comes from one
+trip where the list is known ahead, and the next window's blobs in the background while this
+one's are parsed; what each commit of a range changes comes from one
 ``git diff-tree --stdin``; each blob is parsed once (documents are cached by blob id).
 
 ``--since`` accepts a revision (sha, branch, tag, ``HEAD~3``) or a date (``2024-04-01`` or
@@ -23,6 +24,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 from typing import IO, Iterable, Iterator
 
 import git
@@ -36,6 +38,7 @@ from piachange.wareki import WarekiError, parse_date
 
 DEFAULT_SCOPE = "assessments"
 CACHE_SIZE = 256  # parsed versions kept besides the last two of each file
+LATER_BYTES = 64 << 20  # answers one background cat-file writes before a new one takes over
 BATCH = 256  # objects asked of cat-file at once: the requests stay well inside a pipe buffer
 Delta = tuple[str, str | None, str | None]  # path, blob before, blob after (None: not there)
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
@@ -104,6 +107,7 @@ class History:
         self._builder = Builder()
         self._batch: git.Git.AutoInterrupt | None = None
         self._ahead: dict[str, bytes] = {}  # blobs read ahead of their turn
+        self._later: _Later | None = None  # blobs being read in the background for the next read_ahead
 
     def close(self) -> None:
         """Stop the persistent git processes."""
@@ -111,6 +115,9 @@ class History:
             self._batch.proc.kill()
             self._batch.proc.wait()
             self._batch = None
+        if self._later is not None:
+            self._later.stop()
+            self._later = None
         self.repo.close()
 
     def __enter__(self) -> History:
@@ -293,11 +300,29 @@ class History:
                 i += 1
         return {sha: sorted(d, key=lambda x: x[0]) for sha, d in found.items() if d}
 
-    def read_ahead(self, versions: Iterable[tuple[str, str]]) -> None:
-        """Read the blobs of these (path, blob) versions in a few round trips, unless parsed already;
-        what was read ahead before and not used is dropped, so memory stays bounded."""
-        wanted = [b for p, b in versions if not self._cached(p, b)]
-        self._ahead = dict(self._read(list(dict.fromkeys(wanted))))
+    def read_ahead(self, versions: Iterable[tuple[str, str]], then: Iterable[tuple[str, str]] = ()) -> None:
+        """Have the blobs of these (path, blob) versions at hand, unless parsed already, then start
+        reading the blobs of ``then`` in the background for the next call.
+
+        Blobs read in the background come from a second ``git cat-file --batch`` (see _Later)
+        while this process parses the blobs it has: git's work overlaps with ours. What the background read did not bring (an object it could not read) is read now,
+        in a few round trips; what was read ahead and not used is dropped, so memory stays bounded.
+        """
+        wanted = list(dict.fromkeys(b for p, b in versions if not self._cached(p, b)))
+        got = self._later.take() if self._later is not None else {}
+        if self._later is not None and self._later.taken > LATER_BYTES:
+            self._later.stop()
+            self._later = None
+        self._ahead = {s: got[s] for s in wanted if s in got}
+        self._ahead.update(self._read([s for s in wanted if s not in got]))
+        later = list(dict.fromkeys(b for p, b in then if not self._cached(p, b)))
+        if later and hasattr(os, "pread"):  # POSIX: elsewhere each window is read when its turn comes
+            if self._later is None:
+                try:
+                    self._later = _Later(self.repo)
+                except OSError:  # no second git to start: the next call reads them itself
+                    return
+            self._later.ask(later)
 
     def _read(self, shas: list[str]) -> Iterator[tuple[str, bytes]]:
         """Yield (sha, content) of objects through one persistent ``git cat-file --batch``, BATCH per round trip."""
@@ -361,6 +386,76 @@ class History:
     def cache_dir(self) -> str:
         """Return where piachange keeps its cache for this repository (shared by its worktrees)."""
         return os.path.join(self.repo.common_dir, "piachange-cache")
+
+
+class _Later:
+    """A ``git cat-file --batch`` that answers in the background, into a temporary file: what is
+    asked for the next window is read by git while this process works on this one.
+
+    A file, not a pipe: git never waits for this process to drain it, and nothing here has to
+    run while git writes. ``take()`` reads the answers in order; where git has not written
+    them yet, it waits a moment and looks again. Once LATER_BYTES have been answered the
+    process is ended and a new one started, so the file stays small.
+    """
+
+    def __init__(self, repo: git.Repo) -> None:
+        self._out = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen([repo.git.GIT_PYTHON_GIT_EXECUTABLE or "git", "cat-file", "--batch"],
+                                      cwd=repo.working_dir, stdin=subprocess.PIPE, stdout=self._out,
+                                      stderr=subprocess.DEVNULL, bufsize=0)
+        self._asked: list[str] = []
+        self.taken = 0  # bytes of the file read so far
+
+    def ask(self, shas: list[str]) -> None:
+        """Ask for these objects; git answers them while the caller goes on."""
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write("".join(f"{s}\n" for s in shas).encode("ascii"))
+            self._asked += shas
+        except OSError:  # git has ended: these are read when wanted instead
+            pass
+
+    def take(self) -> dict[str, bytes]:
+        """Wait for the answers to everything asked; return {sha: content} of the objects git returned."""
+        out: dict[str, bytes] = {}
+        fd = self._out.fileno()
+        data, pos = b"", 0
+        for sha in self._asked:
+            while True:  # until data holds the whole answer at pos
+                end = data.find(b"\n", pos)
+                header = data[pos:end].split() if end >= 0 else []
+                size = int(header[2]) if len(header) == 3 and header[2].isdigit() else 0
+                if end >= 0 and (len(header) != 3 or len(data) > end + size + 1):
+                    break
+                ended = self._proc.poll() is not None
+                more = os.pread(fd, max(os.fstat(fd).st_size - self.taken, 0), self.taken)
+                self.taken += len(more)
+                if more:
+                    data, pos = data[pos:] + more, 0
+                elif ended:  # git ended before answering everything
+                    self._asked = []
+                    return out
+                else:
+                    time.sleep(0.0005)
+            if len(header) == 3 and header[0] == sha.encode("ascii"):
+                out[sha] = data[end + 1 : end + 1 + size]
+                pos = end + 2 + size
+            else:  # missing, or not what was asked: read again when wanted
+                pos = end + 1
+        self._asked = []
+        return out
+
+    def stop(self) -> None:
+        """End git and drop the file."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        if self._proc.stdin is not None:
+            try:
+                self._proc.stdin.close()
+            except OSError:
+                pass
+        self._out.close()
 
 
 def _in_scope(path: str, mode: str, scope: tuple[str, ...]) -> bool:

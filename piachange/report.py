@@ -46,7 +46,10 @@ Progress = Callable[[int, int], None]
 Snapshot = dict[str, str]  # path -> blob sha
 AHEAD = 64  # commits whose new versions are read from git in one go
 PARALLEL = 1000  # commits to compare before the newer part of them is compared in a second process
+SHARE = 55  # per cent of such a walk done here: the second process starts later
 T = TypeVar("T")
+Walked = Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]  # commits with their changes and findings
+Then = Callable[["_Builder", Walked, tuple[str, ...]], Iterator[tuple[model.Commit, Any]]]  # what a walk makes of them
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ class _Builder:
         self.tz = zone(self.config.timezone)
         self.findings: list[model.Finding] = []
         self._known: dict[tuple[str, str], tuple[str, str, str] | None] = {}  # (path, blob) -> (form, number, title)
-        self._window: dict[bytes, list[model.Change] | None] = {}  # cached changes looked up for the next AHEAD commits
+        self._window: dict[bytes, list[model.Change] | None] = {}  # cached changes looked up for this window of AHEAD commits and the next
         self._style = repr(self.style)
 
     def build(self) -> model.Report:
@@ -171,16 +174,21 @@ class _Builder:
         In this mode each commit is a submission of its own, classified apart from the others,
         so its rows are kept in the cache by commit: a second report, or one after a new commit,
         reads them and compares and classifies only the commits it has not seen."""
-        setting = self._setting(scope)
-        keys = {c.sha: key("commit-rows", setting, c.sha) for c in commits}
+        keys = {c.sha: _rows_key(self._setting(scope), c.sha) for c in commits}
         done = self._known_by_commit(keys, lambda entry: decode_rows(entry, self.hist.commit))
-        for c, chs, unread in self._walk([c for c in commits if c.sha not in done], scope):
+        for c, found in self._walk([c for c in commits if c.sha not in done], scope, _Builder._rows):
+            done[c.sha] = found
+        return [r for c in commits for r in done[c.sha][0]], [f for c in commits for f in done[c.sha][1]]
+
+    def _rows(self, walked: Walked, scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, Any]]:
+        """Classify each walked commit as a submission of its own; keep its rows and items in the cache."""
+        setting = self._setting(scope)
+        for c, chs, unread in walked:
             chs = [dataclasses.replace(ch, commits=(c,)) for ch in chs]
             rows, findings = classify.classify(chs, config=self.config, per_commit=True) if chs else ([], [])
-            done[c.sha] = (rows, [*unread, *findings])
-            self.cache.put(keys[c.sha], encode_rows(*done[c.sha]))
+            self.cache.put(_rows_key(setting, c.sha), encode_rows(rows, [*unread, *findings]))
             self._put_items(c, chs, unread, scope)  # a net report over these commits then needs no walk
-        return [r for c in commits for r in done[c.sha][0]], [f for c in commits for f in done[c.sha][1]]
+            yield c, (rows, [*unread, *findings])
 
     def _touched(self, commits: list[model.Commit], scope: tuple[str, ...]) -> list[tuple[model.Commit, list[Item]]]:
         """Return the commits that changed something, each with the items it changed, oldest first.
@@ -188,10 +196,15 @@ class _Builder:
         Which items a commit changes depends on the commit alone, so they are cached by commit:
         a warm net report neither diffs nor loads the changes of the commits in between."""
         done = self._known_by_commit({c.sha: _items_key(scope, c.sha) for c in commits}, decode_items)
-        for c, chs, unread in self._walk([c for c in commits if c.sha not in done], scope):
-            done[c.sha] = self._put_items(c, chs, unread, scope)
+        for c, found in self._walk([c for c in commits if c.sha not in done], scope, _Builder._items):
+            done[c.sha] = found
         self.findings = [f for c in commits for f in done[c.sha][1]]
         return [(c, done[c.sha][0]) for c in commits if done[c.sha][0]]
+
+    def _items(self, walked: Walked, scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, Any]]:
+        """Keep the items each walked commit changed (and its findings) in the cache."""
+        for c, chs, unread in walked:
+            yield c, self._put_items(c, chs, unread, scope)
 
     def _put_items(self, c: model.Commit, chs: list[model.Change], unread: list[model.Finding],
                    scope: tuple[str, ...]) -> tuple[list[Item], list[model.Finding]]:
@@ -206,48 +219,51 @@ class _Builder:
         found = {sha: decode(entries[k]) for sha, k in keys.items()}
         return {sha: v for sha, v in found.items() if v is not None}
 
-    def _walk(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
-        """Yield each commit with the changes of its own diff (against its first parent) and the
-        findings about versions it could not read; one at a time, so that a caller that keeps
-        less than the changes (the items, in net mode) never holds them all.
+    def _walk(self, commits: list[model.Commit], scope: tuple[str, ...], then: Then) -> Iterator[tuple[model.Commit, Any]]:
+        """Compare each commit with its first parent (changes, and findings about versions it
+        could not read), pass them to ``then`` (``_Builder._rows`` or ``_Builder._items``) and yield
+        what it yields: one commit at a time, so that a caller that keeps less than the changes
+        (the items, in net mode) never holds them all.
 
         A long walk (PARALLEL commits or more) is cut in two: a second process walks the newer
-        part while this one walks the older part and goes on with what it yields. Each commit's
-        changes depend on that commit alone, so the result is the same."""
-        walked: Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]
+        part and does ``then`` there, while this one does the older part. Each commit's
+        result depends on that commit alone, so the report is the same."""
+        walked: Iterator[tuple[model.Commit, Any]]
         if len(commits) < PARALLEL or self.jobs < 2:
-            walked = self._walk_here(commits, scope)
+            walked = then(self, self._walk_here(commits, scope), scope)
         else:
-            walked = self._walk_parts(commits, scope)
+            walked = self._walk_parts(commits, scope, then)
         for i, found in enumerate(walked):
             yield found
             if self.progress:
                 self.progress(i + 1, len(commits))
 
-    def _walk_parts(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
-        half = len(commits) * 9 // 20  # this process also classifies what is walked: it walks less
+    def _walk_parts(self, commits: list[model.Commit], scope: tuple[str, ...], then: Then) -> Iterator[tuple[model.Commit, Any]]:
+        half = len(commits) * SHARE // 100
         opts = dataclasses.replace(self.opts, repo=self.hist.root)
         try:
-            apart = parallel.Apart(_walk_apart, opts, self.cache.directory, [c.sha for c in commits[half:]], scope)
+            apart = parallel.Apart(_walk_apart, opts, self.cache.directory, [c.sha for c in commits[half:]], scope, then)
         except OSError:  # no second interpreter to start: one process does it all
-            yield from self._walk_here(commits, scope)
+            yield from then(self, self._walk_here(commits, scope), scope)
             return
         try:
-            yield from self._walk_here(commits[:half], scope)
+            yield from then(self, self._walk_here(commits[:half], scope), scope)
             newer, entries = apart.result()
         finally:
             apart.stop()
         self.cache.put_taken(entries)
-        for c, (chs, unread) in zip(commits[half:], newer):
-            yield c, chs, unread
+        yield from zip(commits[half:], newer)
 
-    def _walk_here(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]:
+    def _walk_here(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Walked:
         diffs = self.hist.diffs(commits, scope)
         for i, c in enumerate(commits):
             if i % AHEAD == 0:  # read together the versions whose changes the cache does not know
-                self._window.clear()
-                self._prefetch([d for x in commits[i : i + AHEAD] for d in diffs.get(x.sha, ())])
-                self.hist.read_ahead(v for x in commits[i : i + AHEAD] for d in diffs.get(x.sha, ()) for v in self._to_read(*d))
+                now = [d for x in commits[i : i + AHEAD] for d in diffs.get(x.sha, ())]
+                nxt = [d for x in commits[i + AHEAD : i + 2 * AHEAD] for d in diffs.get(x.sha, ())]
+                self._prefetch(now + nxt)  # the next window's too: its blobs are read while this one is compared
+                here = {(p, x) for p, a, b in now for x in (a, b) if x}  # parsed by the next window
+                self.hist.read_ahead((v for d in now for v in self._to_read(*d)),
+                                     then=[v for d in nxt for v in self._to_read(*d) if v not in here])
             parent = self.hist.parent(c)
             seen = len(self.findings)
             chs = self._diff(diffs.get(c.sha, []), parent, c, strict=False)
@@ -317,6 +333,8 @@ class _Builder:
     def _prefetch(self, deltas: list[Delta]) -> None:
         """Look up together the cached changes and versions of these delta entries (a few queries, not one each)."""
         keys = {key("changes", self._style, p, a, p, b): None for p, a, b in deltas if a and b}
+        kept = self._window  # what an earlier call looked up for these entries is kept, the rest dropped
+        self._window = {k: kept[k] for k in keys if k in kept}
         for k, found in self.cache.get_many([k for k in keys if k not in self._window]).items():
             self._window[k] = decode_changes(found)
         self._prefetch_versions([(p, x) for p, a, b in deltas for x in (a, b) if x])
@@ -379,18 +397,23 @@ class _Builder:
         return tuple(out.values())
 
 
-def _walk_apart(opts: Options, cache_dir: str | None, shas: list[str], scope: tuple[str, ...]
-                ) -> tuple[list[tuple[list[model.Change], list[model.Finding]]], dict[bytes, bytes]]:
-    """Walk commits in a second process: return each one's changes and findings, and the cache
+def _walk_apart(opts: Options, cache_dir: str | None, shas: list[str], scope: tuple[str, ...], then: Then
+                ) -> tuple[list[Any], dict[bytes, bytes]]:
+    """Walk commits in a second process: return what ``then`` made of each one, and the cache
     entries for the first process to write."""
     with History(opts.repo) as hist:
         cache = Cache(cache_dir, hold=True)
         try:
             walker = _Builder(hist, opts, None, cache)
-            walked = [(chs, unread) for _, chs, unread in walker._walk_here([hist.commit(s) for s in shas], scope)]
-            return walked, cache.take()
+            walked = walker._walk_here([hist.commit(s) for s in shas], scope)
+            return [found for _, found in then(walker, walked, scope)], cache.take()
         finally:
             cache.close()
+
+
+def _rows_key(setting: str, sha: str) -> bytes:
+    """Return the cache key of one commit's classified rows under a setting (see _Builder._setting)."""
+    return key("commit-rows", setting, sha)
 
 
 def _items_key(scope: tuple[str, ...], sha: str) -> bytes:

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from piachange.errors import DocumentError, PiaError
+from piachange import history as history_module
 from piachange.history import History, parse_trailers, trailer
 from piachange.report import zone
 
@@ -212,3 +213,33 @@ def test_diffs_of_a_range_match_comparing_snapshots(repo: Repo) -> None:
                 want = [(p, old.get(p), new.get(p)) for p in sorted({*old, *new}) if old.get(p) != new.get(p)]
                 assert diffs.get(c.sha, []) == want, (scope, c.message)
             assert bool(diffs) == (scope != ("nowhere",))
+
+
+def test_blobs_read_in_the_background_are_exact(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the background cat-file answers is each blob byte for byte, large or empty; an object it
+    cannot read is read again when wanted (and then named in the error); a new process takes over
+    once LATER_BYTES have been read."""
+    contents = {
+        "assessments/a.toml": text(base()),
+        "assessments/big.toml": "# " + "あ" * 3_000_000 + "\n",  # larger than any pipe buffer
+        "assessments/empty.toml": "",
+        "assessments/crlf.toml": "a = 1\r\n\r\n",
+    }
+    for p, t in contents.items():
+        repo.write(p, t)
+    sha = repo.commit("初版")
+    monkeypatch.setattr(history_module, "LATER_BYTES", 1000)
+    with History(str(repo.path)) as h:
+        files = h.files(h.commit(sha), ("assessments",))
+        versions = list(files.items())
+        missing = ("assessments/gone.toml", "0123456789abcdef0123456789abcdef01234567")
+        h.read_ahead([], then=[*versions, missing])
+        first = h._later
+        h.read_ahead(versions, then=versions[:1])
+        assert {b: h._ahead[b].decode("utf-8") for b in h._ahead} == {files[p]: t for p, t in contents.items()}
+        assert h._later is not None and h._later is not first  # more than LATER_BYTES read: a new process
+        h.read_ahead(versions[:1])
+        assert list(h._ahead) == [versions[0][1]]
+        h.read_ahead([], then=[missing])
+        with pytest.raises(PiaError, match="object 012345678 is not in the repository"):
+            h.read_ahead([missing])

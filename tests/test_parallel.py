@@ -78,7 +78,7 @@ def test_the_second_process_fills_the_cache(history: Repo, monkeypatch: pytest.M
     cold = run(history, monkeypatch, capsysbinary, "--per-commit", "--format", "json", jobs="2")
     walked: list[int] = []
     real = report._Builder._walk
-    monkeypatch.setattr(report._Builder, "_walk", lambda self, commits, scope: walked.append(len(commits)) or real(self, commits, scope))
+    monkeypatch.setattr(report._Builder, "_walk", lambda self, commits, *rest: walked.append(len(commits)) or real(self, commits, *rest))
     assert run(history, monkeypatch, capsysbinary, "--per-commit", "--format", "json", jobs="2") == cold
     run(history, monkeypatch, capsysbinary, "--format", "json", jobs="2")
     assert walked == [0, 0]  # per-commit rows, then the items of every commit: all from the cache
