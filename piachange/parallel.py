@@ -9,6 +9,7 @@ result is an error too, never a silently shorter report.
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import subprocess
@@ -33,16 +34,24 @@ def jobs() -> int:
 
 
 class Apart:
-    """``fn(*args)`` running in another process; ``result()`` waits for it."""
+    """A second interpreter: ``call(fn, *args)`` runs ``fn(*args)`` there, ``result()`` waits for it.
 
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+    ``Apart(module)`` starts the interpreter and has it import ``module`` while this process goes
+    on, so the call can start as soon as it is sent."""
+
+    def __init__(self, module: str = "") -> None:
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([_HOME, path] if path else [_HOME])}
-        self._proc = subprocess.Popen([sys.executable, "-m", "piachange.parallel"], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, env=env)
+        self._proc = subprocess.Popen([sys.executable, "-m", "piachange.parallel", *([module] if module else [])],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self._writer: threading.Thread | None = None
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Apart:
+        """Send the call (never waiting for the interpreter to be ready); return self."""
         call = pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
-        self._writer = threading.Thread(target=self._send, args=(call,), daemon=True)  # never wait for it to start
+        self._writer = threading.Thread(target=self._send, args=(call,), daemon=True)
         self._writer.start()
+        return self
 
     def _send(self, call: bytes) -> None:
         assert self._proc.stdin is not None
@@ -57,7 +66,8 @@ class Apart:
         assert self._proc.stdout is not None
         raw = self._proc.stdout.read()
         code = self._proc.wait()
-        self._writer.join()
+        if self._writer is not None:
+            self._writer.join()
         try:
             ok, value = pickle.loads(raw)
         except Exception:
@@ -80,6 +90,8 @@ class Apart:
 
 
 def _main() -> None:
+    if len(sys.argv) > 1:
+        importlib.import_module(sys.argv[1])
     fn, args = pickle.load(sys.stdin.buffer)
     try:
         out = (True, fn(*args))

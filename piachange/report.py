@@ -46,7 +46,8 @@ Progress = Callable[[int, int], None]
 Snapshot = dict[str, str]  # path -> blob sha
 AHEAD = 64  # commits whose new versions are read from git in one go
 PARALLEL = 1000  # commits to compare before the newer part of them is compared in a second process
-SHARE = 55  # per cent of such a walk done here: the second process starts later
+SHARE = 55  # per cent of such a walk done here: the second process starts later, once its imports are done
+SHARE_AFTER = 50  # … where this process has other work first (its imports are done meanwhile)
 T = TypeVar("T")
 Walked = Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]  # commits with their changes and findings
 Then = Callable[["_Builder", Walked, tuple[str, ...]], Iterator[tuple[model.Commit, Any]]]  # what a walk makes of them
@@ -156,8 +157,13 @@ class _Builder:
         found = decode_rows(self.cache.get(k), self.hist.commit)
         if found is not None:
             return found
-        touches = _Touches(self._touched(commits, scope))
-        net = self._diff(delta(self.hist.files(since, scope), self.hist.files(until, scope)), since, until, strict=True)
+        ends = delta(self.hist.files(since, scope), self.hist.files(until, scope))
+        net: list[model.Change] = []
+
+        def compare_ends() -> None:  # while a second process, if any, starts its part of the walk
+            net.extend(self._diff(ends, since, until, strict=True))
+
+        touches = _Touches(self._touched(commits, scope, meanwhile=compare_ends))
         rows, findings = classify.classify([dataclasses.replace(ch, commits=touches.of(ch)) for ch in net],
                                            config=self.config, per_commit=False)
         findings = [*self.findings, *findings]
@@ -190,13 +196,15 @@ class _Builder:
             self._put_items(c, chs, unread, scope)  # a net report over these commits then needs no walk
             yield c, (rows, [*unread, *findings])
 
-    def _touched(self, commits: list[model.Commit], scope: tuple[str, ...]) -> list[tuple[model.Commit, list[Item]]]:
-        """Return the commits that changed something, each with the items it changed, oldest first.
+    def _touched(self, commits: list[model.Commit], scope: tuple[str, ...],
+                 meanwhile: Callable[[], object]) -> list[tuple[model.Commit, list[Item]]]:
+        """Return the commits that changed something, each with the items it changed, oldest first;
+        call ``meanwhile`` before walking (while a second process, if any, starts its part).
 
         Which items a commit changes depends on the commit alone, so they are cached by commit:
         a warm net report neither diffs nor loads the changes of the commits in between."""
         done = self._known_by_commit({c.sha: _items_key(scope, c.sha) for c in commits}, decode_items)
-        for c, found in self._walk([c for c in commits if c.sha not in done], scope, _Builder._items):
+        for c, found in self._walk([c for c in commits if c.sha not in done], scope, _Builder._items, meanwhile):
             done[c.sha] = found
         self.findings = [f for c in commits for f in done[c.sha][1]]
         return [(c, done[c.sha][0]) for c in commits if done[c.sha][0]]
@@ -219,34 +227,43 @@ class _Builder:
         found = {sha: decode(entries[k]) for sha, k in keys.items()}
         return {sha: v for sha, v in found.items() if v is not None}
 
-    def _walk(self, commits: list[model.Commit], scope: tuple[str, ...], then: Then) -> Iterator[tuple[model.Commit, Any]]:
+    def _walk(self, commits: list[model.Commit], scope: tuple[str, ...], then: Then,
+              meanwhile: Callable[[], object] | None = None) -> Iterator[tuple[model.Commit, Any]]:
         """Compare each commit with its first parent (changes, and findings about versions it
         could not read), pass them to ``then`` (``_Builder._rows`` or ``_Builder._items``) and yield
         what it yields: one commit at a time, so that a caller that keeps less than the changes
         (the items, in net mode) never holds them all.
 
         A long walk (PARALLEL commits or more) is cut in two: a second process walks the newer
-        part and does ``then`` there, while this one does the older part. Each commit's
-        result depends on that commit alone, so the report is the same."""
+        part and does ``then`` there, while this one calls ``meanwhile`` and does the older part.
+        Each commit's result depends on that commit alone, so the report is the same."""
         walked: Iterator[tuple[model.Commit, Any]]
         if len(commits) < PARALLEL or self.jobs < 2:
+            if meanwhile is not None:
+                meanwhile()
             walked = then(self, self._walk_here(commits, scope), scope)
         else:
-            walked = self._walk_parts(commits, scope, then)
+            walked = self._walk_parts(commits, scope, then, meanwhile)
         for i, found in enumerate(walked):
             yield found
             if self.progress:
                 self.progress(i + 1, len(commits))
 
-    def _walk_parts(self, commits: list[model.Commit], scope: tuple[str, ...], then: Then) -> Iterator[tuple[model.Commit, Any]]:
-        half = len(commits) * SHARE // 100
-        opts = dataclasses.replace(self.opts, repo=self.hist.root)
+    def _walk_parts(self, commits: list[model.Commit], scope: tuple[str, ...], then: Then,
+                    meanwhile: Callable[[], object] | None) -> Iterator[tuple[model.Commit, Any]]:
         try:
-            apart = parallel.Apart(_walk_apart, opts, self.cache.directory, [c.sha for c in commits[half:]], scope, then)
+            apart = parallel.Apart(__name__)  # it imports this module while this process goes on
         except OSError:  # no second interpreter to start: one process does it all
+            if meanwhile is not None:
+                meanwhile()
             yield from then(self, self._walk_here(commits, scope), scope)
             return
         try:
+            if meanwhile is not None:
+                meanwhile()
+            half = len(commits) * (SHARE if meanwhile is None else SHARE_AFTER) // 100
+            opts = dataclasses.replace(self.opts, repo=self.hist.root)
+            apart.call(_walk_apart, opts, self.cache.directory, [c.sha for c in commits[half:]], scope, then)
             yield from then(self, self._walk_here(commits[:half], scope), scope)
             newer, entries = apart.result()
         finally:

@@ -112,18 +112,19 @@ def ends(code: int) -> None:
 def test_an_error_in_the_second_process_is_the_same_error_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", TESTS)  # where the second process finds this module
     with pytest.raises(PiaError) as e:
-        parallel.Apart(fails, "commit 1234567 is not in the repository").result()
+        parallel.Apart(__name__).call(fails, "commit 1234567 is not in the repository").result()
     assert str(e.value) == "commit 1234567 is not in the repository"
     assert e.value.problems == [Problem("a.toml", 3, "bad", "c0ffee")]
     with pytest.raises(PiaError, match=r"ended without a result \(exit code 3\)"):
-        parallel.Apart(ends, 3).result()
-    assert parallel.Apart(sorted, [3, 1, 2]).result() == [1, 2, 3]
+        parallel.Apart().call(ends, 3).result()
+    assert parallel.Apart().call(sorted, [3, 1, 2]).result() == [1, 2, 3]
 
 
 def test_a_second_process_no_longer_wanted_is_stopped() -> None:
-    apart = parallel.Apart(ends, 0)
+    apart = parallel.Apart().call(ends, 0)
     apart.stop()
     apart.stop()
+    parallel.Apart("piachange.report").stop()  # never called
 
 
 @pytest.mark.parametrize("value", ["0", "x", "２", "-1"])
@@ -154,3 +155,25 @@ def test_a_bad_number_of_jobs_fails_any_report_in_one_line_and_writes_nothing(
         assert code == 1
         assert err == "Error: PIACHANGE_JOBS='two': must be a whole number ≥ 1\n"
         assert not out.exists()
+
+
+def test_an_unreadable_end_fails_before_the_walk_in_either_mode(history: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                                capsysbinary: Any) -> None:
+    """Net mode compares the two ends first (while the second process starts): an unreadable end is
+    the same one-line error, with one process or two, and no commit is walked."""
+    monkeypatch.setattr(report, "PARALLEL", 2)
+    history.write(KENKO, text(with_systems(3)).replace('population = "', 'population = "たくさん', 1))
+    history.commit("壊れた最新版")
+    walked: list[int] = []
+    real = history_module.History.diffs
+    monkeypatch.setattr(history_module.History, "diffs", lambda self, commits, scope: walked.append(len(commits)) or real(self, commits, scope))
+    errors = []
+    for jobs in ("1", "2"):
+        monkeypatch.setenv(parallel.ENV, jobs)
+        code = run_main(["report", "--since", "v1", "--no-cache"], history.path, monkeypatch)
+        out, err = capsysbinary.readouterr()
+        assert code != 0 and out == b""
+        errors.append(err)
+    assert errors[0] == errors[1] and len(errors[0].decode().strip().splitlines()) == 1
+    assert KENKO.encode() in errors[0]
+    assert walked == []
