@@ -305,8 +305,9 @@ class History:
         reading the blobs of ``then`` in the background for the next call.
 
         Blobs read in the background come from a second ``git cat-file --batch`` (see _Later)
-        while this process parses the blobs it has: git's work overlaps with ours. What the background read did not bring (an object it could not read) is read now,
-        in a few round trips; what was read ahead and not used is dropped, so memory stays bounded.
+        while this process parses the blobs it has: git's work overlaps with ours. What the
+        background read did not bring (an object it could not read) is read now, in a few round
+        trips; what was read ahead and not used is dropped, so memory stays bounded.
         """
         wanted = list(dict.fromkeys(b for p, b in versions if not self._cached(p, b)))
         got = self._later.take() if self._later is not None else {}
