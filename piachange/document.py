@@ -425,7 +425,7 @@ def _fill(form: Form, parent: str, table: dict, instances: bool) -> None:
             sub = table.setdefault(node.key, {})
             if isinstance(sub, dict):
                 _fill(form, node.path, sub, instances)
-        elif node.kind == "checks":
+        elif node.kind in ("checks", "changes"):  # a leaf written as a table: its missing keys are blanks too
             sub = table.setdefault(node.key, {})
             if isinstance(sub, dict):
                 for k, val in blank(node).items():

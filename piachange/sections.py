@@ -280,7 +280,7 @@ class Builder:
             raise _Unusual
         self._children(form, path, split, lo + own, hi, table, known, fresh)
         if node is not _INSIDE:
-            if node.kind == "checks":
+            if node.kind in ("checks", "changes"):  # as complete() does
                 for k, v in blank(node).items():
                     table.setdefault(k, v)
             elif not node.is_leaf:

@@ -205,3 +205,19 @@ def test_fmt_is_stable_when_meta_is_not_the_first_table() -> None:
     # found by the long profile (a line swap moved [[files.1.records]] above the head comments)
     doc = load_bytes(b'[cover]\ntitle = "x"\n\n# about meta\n[meta]\nform = "juten"\n', FILE)
     assert_formats(doc)
+
+
+def test_a_changes_table_without_rows_is_completed() -> None:
+    # found by the long profile: a cut joined "rows = []" to the comment of the [changes] header, and the
+    # formatter wrote back the rows = [] the loaded data did not have
+    from piachange.sections import Builder
+
+    raw = EXAMPLE_002.read_bytes()
+    assert raw.endswith(b"\nrows = []\n")
+    cut = raw[: -len(b"\nrows = []\n")] + b"rows = []\n"
+    doc = load_bytes(cut, FILE)
+    assert doc.data["changes"] == {"rows": []}
+    assert_formats(doc)
+    built = Builder()
+    built.load(raw, FILE)
+    assert built.load(cut, FILE).data == doc.data == load_bytes(raw, FILE).data
