@@ -233,6 +233,9 @@ def _record(out: Scan, path: Path, start: int, lineno: int) -> None:
         out.lines.setdefault(path[:i], lineno)
 
 
+_BARE_CR = re.compile("\r(?!\n)")
+
+
 def explain_error(text: str, error: Exception) -> tuple[int, str]:
     """Return (line, message) for a failure of ``tomllib.loads(text)``, located where tomllib cannot."""
     if isinstance(error, RecursionError):
@@ -253,6 +256,10 @@ def explain_error(text: str, error: Exception) -> tuple[int, str]:
     elif msg.startswith(("Cannot overwrite a value", "Cannot declare")) and line in (sc := scan(text)).repeated:
         path, first = sc.repeated[line]
         msg = f"'{'.'.join(str(p) for p in path if not isinstance(p, int))}' is defined twice (first on line {first})"
+    cr = _BARE_CR.search(text)  # TOML knows LF and CRLF line endings only
+    if cr and ("'\\r'" in msg or line == text.count("\n", 0, cr.start()) + 1):
+        line = text.count("\n", 0, cr.start()) + 1
+        msg += ": a line ends with CR alone (as on old Macs); save the file with LF or CRLF line endings"
     return line, msg
 
 

@@ -232,3 +232,18 @@ def test_without_rtoml_tomllib_does_it_all(text: str, monkeypatch: pytest.Monkey
 def test_only_tomlparse_imports_rtoml() -> None:
     importers = [p.name for p in (ROOT / "piachange").rglob("*.py") if "import rtoml" in p.read_text(encoding="utf-8")]
     assert importers == ["tomlparse.py"]
+
+
+@pytest.mark.parametrize(("raw", "line"), [
+    (b'[meta]\rform = "juten"\r', 1),  # every line (an old Mac file)
+    (b'[meta]\nform = "juten"\r\n\n[cover]\rtitle = "x"\n', 4),  # one line among LF and CRLF ones
+])
+def test_a_line_ending_in_cr_alone_is_named(raw: bytes, line: int) -> None:
+    from piachange.document import load_bytes
+    from piachange.errors import DocumentError
+
+    with pytest.raises(DocumentError) as e:
+        load_bytes(raw, "a.toml")
+    (problem,) = e.value.problems
+    assert problem.line == line
+    assert problem.message.endswith("a line ends with CR alone (as on old Macs); save the file with LF or CRLF line endings")
