@@ -5,7 +5,9 @@
     .venv/bin/python bench/run.py --repo PATH --profile # plus a cProfile of the per-commit report
 
 Each figure is the median of ``--repeat`` runs of a subprocess timed with perf_counter; peak
-memory is the child's own max RSS (os.wait4). "cold" runs start without any piachange cache
+memory is the largest max RSS of the child and its children (os.wait4). Where ``perf stat`` can
+count them, the user-space instructions of each run (git's included) are counted too: a
+steadier comparison than time on a busy or throttled machine (``--no-perf`` skips it). "cold" runs start without any piachange cache
 (files piachange created in the repository since the clone, and its XDG cache, are removed);
 "warm" runs follow immediately; "incremental" runs follow one new small commit. The OS file
 cache is warm for every run, git's included. Results: a table on stdout and
@@ -52,6 +54,7 @@ class Sample:
     max_rss_mb: float
     exit: int
     out_bytes: int
+    instructions: int | None = None  # user-space instructions (perf stat): steady however busy the machine is
 
 
 @dataclass
@@ -84,6 +87,12 @@ class Case:
         return statistics.median(s.cpu for s in self.base) if self.base else None
 
     @property
+    def instructions_ratio(self) -> float | None:
+        p = [s.instructions for s in self.pia if s.instructions]
+        b = [s.instructions for s in self.base if s.instructions]
+        return statistics.median(p) / statistics.median(b) if p and b and len(p) == len(self.pia) and len(b) == len(self.base) else None
+
+    @property
     def rss(self) -> float | None:
         return max(s.max_rss_mb for s in self.pia) if self.pia else None
 
@@ -91,8 +100,9 @@ class Case:
 class Runner:
     """Runs commands in the benchmark clone and keeps its piachange cache under control."""
 
-    def __init__(self, repo: str, code: str) -> None:
+    def __init__(self, repo: str, code: str, count: bool = True) -> None:
         self.repo = repo
+        self.perf = count and _perf_works()  # instructions are counted where perf can count them
         self.xdg = tempfile.mkdtemp(prefix="pia-bench-cache-")
         self.baseline = self.listing()
         self.env = {**os.environ, **GIT_ENV, "XDG_CACHE_HOME": self.xdg, "PYTHONPATH": code}
@@ -123,7 +133,12 @@ class Runner:
         return gone
 
     def run(self, argv: list[str]) -> Sample:
-        """Run one command to completion; return its wall time and own peak memory."""
+        """Run one command to completion; return its wall time, CPU time, peak memory and (with
+        perf) the user-space instructions of it and its children (git's included)."""
+        counts = tempfile.NamedTemporaryFile(prefix="pia-bench-perf-", delete=False) if self.perf else None
+        if counts is not None:
+            counts.close()
+            argv = ["perf", "stat", "-x", ",", "-e", "instructions:u", "-o", counts.name, "--", *argv]
         with tempfile.TemporaryFile() as err:
             t0 = time.perf_counter()
             proc = subprocess.Popen(argv, cwd=self.repo, env=self.env, stdout=subprocess.PIPE, stderr=err)
@@ -139,10 +154,39 @@ class Runner:
                 err.seek(0)
                 tail = err.read()[-2000:].decode("utf-8", "replace")
                 print(f"  ! {' '.join(argv[-6:])}: exit {proc.returncode}\n{tail}", file=sys.stderr)
-        return Sample(round(seconds, 4), round(usage.ru_utime + usage.ru_stime, 4), round(usage.ru_maxrss / 1024, 1), proc.returncode, n)
+        instructions = None
+        if counts is not None:
+            instructions = _instructions(counts.name)
+            os.unlink(counts.name)
+        return Sample(round(seconds, 4), round(usage.ru_utime + usage.ru_stime, 4), round(usage.ru_maxrss / 1024, 1), proc.returncode, n,
+                      instructions)
 
     def git(self, *args: str) -> str:
         return subprocess.run(["git", *args], cwd=self.repo, env=self.env, check=True, capture_output=True).stdout.decode().strip()
+
+
+def _instructions(path: str) -> int | None:
+    """Return the count in a ``perf stat -x ,`` output file, or None (not counted, not supported)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                fields = line.split(",")
+                if len(fields) > 2 and fields[2].startswith("instructions") and fields[0].isdigit():
+                    return int(fields[0])
+    except OSError:
+        pass
+    return None
+
+
+def _perf_works() -> bool:
+    """Return whether ``perf stat`` can count this user's instructions here."""
+    with tempfile.NamedTemporaryFile(prefix="pia-bench-perf-") as out:
+        try:
+            subprocess.run(["perf", "stat", "-x", ",", "-e", "instructions:u", "-o", out.name, "--", "true"],
+                           capture_output=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return _instructions(out.name) is not None
 
 
 def snapshot(rev: str) -> tuple[str, str]:
@@ -267,8 +311,8 @@ def judge(cases: dict[str, Case]) -> None:
 
 def table(cases: list[Case]) -> str:
     """Return the results as a Markdown table."""
-    head = ("| case | piachange s | baseline | baseline s | ratio | CPU s (pia / base) | CPU ratio | peak MB | target | met (wall / CPU) |\n"
-            "|---|---:|---|---:|---:|---:|---:|---:|---|---|\n")
+    head = ("| case | piachange s | baseline | baseline s | ratio | CPU s (pia / base) | CPU ratio | instructions ratio | peak MB | target | met (wall / CPU) |\n"
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|\n")
     rows = []
     for c in cases:
         p, b = c.pia_s, c.base_s
@@ -280,7 +324,8 @@ def table(cases: list[Case]) -> str:
         cr = f"{c.pia_cpu / c.base_cpu:.1f}×" if c.pia_cpu is not None and c.base_cpu else "n/a"
         cpu = f"{c.pia_cpu:.2f} / {c.base_cpu:.2f}" if c.pia_cpu is not None and c.base_cpu is not None else "n/a"
         bs = f"{b:.2f}" if b is not None else "n/a"
-        rows.append(f"| {c.name} | {ps} | {c.base_name} | {bs} | {ratio} | {cpu} | {cr} | {rss} | {c.target} | {met} |")
+        ir = f"{c.instructions_ratio:.1f}×" if c.instructions_ratio is not None else "n/a"
+        rows.append(f"| {c.name} | {ps} | {c.base_name} | {bs} | {ratio} | {cpu} | {cr} | {ir} | {rss} | {c.target} | {met} |")
     return head + "\n".join(rows) + "\n"
 
 
@@ -317,6 +362,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--profile", action="store_true", help="also profile the cold per-commit report (cProfile)")
     p.add_argument("--results", default=os.path.join(OUT, "results.json"))
+    p.add_argument("--no-perf", action="store_true", help="do not count instructions with perf stat")
     p.add_argument("--code", default="HEAD", help="revision of piachange to time (exported, so commits during the run do not mix in)")
     a = p.parse_args(argv)
     n, m = (20, 100) if a.small else (a.n, a.m)
@@ -331,7 +377,7 @@ def main(argv: list[str] | None = None) -> None:
     shutil.rmtree(work, ignore_errors=True)
     subprocess.run(["git", "clone", "-q", repo, work], check=True, env={**os.environ, **GIT_ENV})
     code, sha = snapshot(a.code)
-    r = Runner(work, code)
+    r = Runner(work, code, count=not a.no_perf)
     where = subprocess.run([sys.executable, "-c", "import piachange; print(piachange.__file__)"], cwd=work, env=r.env, capture_output=True).stdout.decode()
     if not where.startswith(code):
         raise SystemExit(f"piachange is imported from {where.strip()}, not from the snapshot {code}")
@@ -349,7 +395,8 @@ def main(argv: list[str] | None = None) -> None:
     os.makedirs(os.path.dirname(a.results), exist_ok=True)
     with open(a.results, "w", encoding="utf-8") as fh:
         json.dump({"machine": info, "cases": [{**asdict(c), "pia_median": c.pia_s, "base_median": c.base_s, "pia_cpu_median": c.pia_cpu,
-                                              "base_cpu_median": c.base_cpu, "peak_mb": c.rss} for c in cases]},
+                                              "base_cpu_median": c.base_cpu, "instructions_ratio": c.instructions_ratio,
+                                              "peak_mb": c.rss} for c in cases]},
                   fh, ensure_ascii=False, indent=1)
     if a.profile and with_report:
         print(profile(r, first))

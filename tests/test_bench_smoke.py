@@ -56,3 +56,23 @@ def test_same_seed_same_history(tmp_path: pathlib.Path) -> None:
     _generate(c, seed=8)
     assert _git(a, "rev-parse", "HEAD") == _git(b, "rev-parse", "HEAD")
     assert _git(a, "rev-parse", "HEAD") != _git(c, "rev-parse", "HEAD")
+
+
+def test_instruction_counts_are_read_from_perf_stat_output(tmp_path: pathlib.Path) -> None:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    run = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = run
+    spec.loader.exec_module(run)
+    out = tmp_path / "perf.txt"
+    out.write_text("# started on Mon Nov 23 12:00:00 2026\n\n9257740610,,instructions:u,2128542898,100.00,,\n", encoding="utf-8")
+    assert run._instructions(str(out)) == 9257740610
+    for missing in ("<not counted>,,instructions:u,0,0.00,,\n", "<not supported>,,instructions:u,0,100.00,,\n", ""):
+        out.write_text(missing, encoding="utf-8")
+        assert run._instructions(str(out)) is None
+    assert run._instructions(str(tmp_path / "absent.txt")) is None
+    sample = lambda n: run.Sample(1.0, 1.0, 10.0, 0, 0, n)  # noqa: E731
+    case = run.Case("x", pia=[sample(30), sample(10), sample(20)], base=[sample(10), sample(10)])
+    assert case.instructions_ratio == 2.0
+    case.base.append(sample(None))  # one run not counted: no ratio rather than a skewed one
+    assert case.instructions_ratio is None
