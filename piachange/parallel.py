@@ -2,8 +2,8 @@
 
 The second process is a fresh ``python -m piachange.parallel`` (nothing of this one is
 inherited, not its git processes nor its open cache, and no user script is imported again). It
-reads one pickled call on its standard input and writes the pickled result on its standard
-output. A PiaError there is the same one-line error here; a process that ends without a
+imports the module it was started with, then reads one pickled call on its standard input and
+writes the pickled result on its standard output. A PiaError there is the same one-line error here; a process that ends without a
 result is an error too, never a silently shorter report.
 """
 
@@ -63,11 +63,10 @@ class Apart:
 
     def result(self) -> Any:
         """Return what the function returned; raise PiaError for its error, or if the process ended without a result."""
-        assert self._proc.stdout is not None
+        assert self._proc.stdout is not None and self._writer is not None, "call() first"
         raw = self._proc.stdout.read()
         code = self._proc.wait()
-        if self._writer is not None:
-            self._writer.join()
+        self._writer.join()
         try:
             ok, value = pickle.loads(raw)
         except Exception:
