@@ -197,8 +197,11 @@ class History:
         args = ["--topo-order", "--reverse", until.sha]
         if since is not None:
             args.append(f"^{since.sha}")
-        shas = self.repo.git.rev_list(*args).split()
-        for sha, raw in self._read([s for s in shas if s not in self._commits]):
+        return self.commits_of(self.repo.git.rev_list(*args).split())
+
+    def commits_of(self, shas: list[str]) -> list[Commit]:
+        """Return these commits; those not read yet are read together, a few round trips for all."""
+        for sha, raw in self._read([s for s in dict.fromkeys(shas) if s not in self._commits]):
             self._commits[sha] = self._parse_commit(sha, raw)
         return [self.commit(s) for s in shas]
 

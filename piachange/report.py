@@ -422,7 +422,7 @@ def _walk_apart(opts: Options, cache_dir: str | None, shas: list[str], scope: tu
         cache = Cache(cache_dir, hold=True)
         try:
             walker = _Builder(hist, opts, None, cache)
-            walked = walker._walk_here([hist.commit(s) for s in shas], scope)
+            walked = walker._walk_here(hist.commits_of(shas), scope)
             return [found for _, found in then(walker, walked, scope)], cache.take()
         finally:
             cache.close()
