@@ -46,7 +46,7 @@ Progress = Callable[[int, int], None]
 Snapshot = dict[str, str]  # path -> blob sha
 AHEAD = 64  # commits whose new versions are read from git in one go
 PARALLEL = 1000  # commits to compare before the newer part of them is compared in a second process
-SHARE = 55  # per cent of such a walk done here: the second process starts later, once its imports are done
+SHARE = 55  # per cent of such a walk's work done here (see _split): the second process starts later, once its imports are done
 SHARE_AFTER = 50  # … where this process has other work first (its imports are done meanwhile)
 T = TypeVar("T")
 Walked = Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]  # commits with their changes and findings
@@ -261,18 +261,20 @@ class _Builder:
         try:
             if meanwhile is not None:
                 meanwhile()
-            half = len(commits) * (SHARE if meanwhile is None else SHARE_AFTER) // 100
+            diffs = self.hist.diffs(commits, scope)
+            half = _split(commits, diffs, SHARE if meanwhile is None else SHARE_AFTER)
             opts = dataclasses.replace(self.opts, repo=self.hist.root)
             apart.call(_walk_apart, opts, self.cache.directory, [c.sha for c in commits[half:]], scope, then)
-            yield from then(self, self._walk_here(commits[:half], scope), scope)
+            yield from then(self, self._walk_here(commits[:half], scope, diffs), scope)
             newer, entries = apart.result()
         finally:
             apart.stop()
         self.cache.put_taken(entries)
         yield from zip(commits[half:], newer)
 
-    def _walk_here(self, commits: list[model.Commit], scope: tuple[str, ...]) -> Walked:
-        diffs = self.hist.diffs(commits, scope)
+    def _walk_here(self, commits: list[model.Commit], scope: tuple[str, ...],
+                   diffs: dict[str, list[Delta]] | None = None) -> Walked:
+        diffs = self.hist.diffs(commits, scope) if diffs is None else diffs
         for i, c in enumerate(commits):
             if i % AHEAD == 0:  # read together the versions whose changes the cache does not know
                 now = [d for x in commits[i : i + AHEAD] for d in diffs.get(x.sha, ())]
@@ -426,6 +428,21 @@ def _walk_apart(opts: Options, cache_dir: str | None, shas: list[str], scope: tu
             return [found for _, found in then(walker, walked, scope)], cache.take()
         finally:
             cache.close()
+
+
+def _split(commits: list[model.Commit], diffs: dict[str, list[Delta]], share: int) -> int:
+    """Return how many of the oldest commits make ``share`` per cent of the work of comparing them all.
+
+    Work is counted by file: a file added or removed is built whole (about three times the work
+    of a patched version), and every commit has some of its own. Counting commits alone gave the
+    older part three quarters of the work, as histories start with their files being added."""
+    weights = [1 + sum(1 if a and b else 3 for _, a, b in diffs.get(c.sha, ())) for c in commits]
+    goal, done = sum(weights) * share / 100, 0
+    for i, w in enumerate(weights):
+        if done + w / 2 > goal:
+            return i
+        done += w
+    return len(commits)
 
 
 def _rows_key(setting: str, sha: str) -> bytes:

@@ -177,3 +177,16 @@ def test_an_unreadable_end_fails_before_the_walk_in_either_mode(history: Repo, m
     assert errors[0] == errors[1] and len(errors[0].decode().strip().splitlines()) == 1
     assert KENKO.encode() in errors[0]
     assert walked == []
+
+
+def test_a_walk_is_cut_by_work_not_by_commits() -> None:
+    """A history starts with its files being added (each built whole): the older part gets fewer commits."""
+    from types import SimpleNamespace
+
+    commits: Any = [SimpleNamespace(sha=f"c{i}") for i in range(10)]
+    diffs = {"c0": [(f"f{k}.toml", None, "b") for k in range(4)], **{f"c{i}": [("f0.toml", "a", "b")] for i in range(1, 10)}}
+    # weights: 1 + 4 × 3 = 13 for the first commit, then 2 each (31 in all)
+    assert report._split(commits, diffs, 50) == 2
+    assert report._split(commits, diffs, 0) == 0
+    assert report._split(commits, diffs, 100) == 10
+    assert report._split(commits, {}, 50) == 5  # nothing changed: one each
