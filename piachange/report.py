@@ -266,10 +266,11 @@ class _Builder:
             opts = dataclasses.replace(self.opts, repo=self.hist.root)
             apart.call(_walk_apart, opts, self.cache.directory, [c.sha for c in commits[half:]], scope, then)
             yield from then(self, self._walk_here(commits[:half], scope, diffs), scope)
-            newer, entries = apart.result()
+            newer, entries, facts = apart.result()
         finally:
             apart.stop()
         self.cache.put_taken(entries)
+        self._known.update(facts)  # what the versions it read are, even without a cache to hold them
         yield from zip(commits[half:], newer)
 
     def _walk_here(self, commits: list[model.Commit], scope: tuple[str, ...],
@@ -417,15 +418,17 @@ class _Builder:
 
 
 def _walk_apart(opts: Options, cache_dir: str | None, shas: list[str], scope: tuple[str, ...], then: Then
-                ) -> tuple[list[Any], dict[bytes, bytes]]:
-    """Walk commits in a second process: return what ``then`` made of each one, and the cache
-    entries for the first process to write."""
+                ) -> tuple[list[Any], dict[bytes, bytes], dict[tuple[str, str], tuple[str, str, str]]]:
+    """Walk commits in a second process: return what ``then`` made of each one, the cache
+    entries for the first process to write, and what each version it read is (form, 評価書番号,
+    title), which the report names its assessments with."""
     with History(opts.repo) as hist:
         cache = Cache(cache_dir, hold=True)
         try:
             walker = _Builder(hist, opts, None, cache)
             walked = walker._walk_here(hist.commits_of(shas), scope)
-            return [found for _, found in then(walker, walked, scope)], cache.take()
+            found = [found for _, found in then(walker, walked, scope)]
+            return found, cache.take(), {k: v for k, v in walker._known.items() if v is not None}
         finally:
             cache.close()
 

@@ -190,3 +190,25 @@ def test_a_walk_is_cut_by_work_not_by_commits() -> None:
     assert report._split(commits, diffs, 0) == 0
     assert report._split(commits, diffs, 100) == 10
     assert report._split(commits, {}, 50) == 5  # nothing changed: one each
+
+
+def test_the_newest_versions_are_not_read_again_without_a_cache(history: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                                capsysbinary: Any) -> None:
+    """The second process says what each version it read is: naming the assessments reads nothing, even with --no-cache."""
+    monkeypatch.setattr(report, "PARALLEL", 2)
+    for title in ("最新の表題", "さらに新しい表題"):  # the newest version of the file is read by the second process
+        history.write(KENKO, (history.path / KENKO).read_text(encoding="utf-8").replace("健康管理事務 全項目評価書", title).replace("最新の表題", title))
+        history.commit(title)
+    naming, read = [False], []
+    assessments = report._Builder._assessments
+    document = history_module.History.document
+
+    def named(self: Any, *args: Any) -> Any:
+        naming[0] = True
+        return assessments(self, *args)
+
+    monkeypatch.setattr(report._Builder, "_assessments", named)
+    monkeypatch.setattr(history_module.History, "document",
+                        lambda self, *a: (read.append(a[0]) if naming[0] else None) or document(self, *a))
+    run(history, monkeypatch, capsysbinary, "--per-commit", "--no-cache", jobs="2")
+    assert naming[0] and read == []
