@@ -404,9 +404,13 @@ class _Later:
 
     def __init__(self, repo: git.Repo) -> None:
         self._out = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen([repo.git.GIT_PYTHON_GIT_EXECUTABLE or "git", "cat-file", "--batch"],
-                                      cwd=repo.working_dir, stdin=subprocess.PIPE, stdout=self._out,
-                                      stderr=subprocess.DEVNULL, bufsize=0)
+        try:
+            self._proc = subprocess.Popen([repo.git.GIT_PYTHON_GIT_EXECUTABLE or "git", "cat-file", "--batch"],
+                                          cwd=repo.working_dir, stdin=subprocess.PIPE, stdout=self._out,
+                                          stderr=subprocess.DEVNULL, bufsize=0)
+        except OSError:
+            self._out.close()
+            raise
         self._asked: list[str] = []
         self.taken = 0  # bytes of the file read so far
 

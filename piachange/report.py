@@ -192,9 +192,10 @@ class _Builder:
         for c, chs, unread in walked:
             chs = [dataclasses.replace(ch, commits=(c,)) for ch in chs]
             rows, findings = classify.classify(chs, config=self.config, per_commit=True) if chs else ([], [])
-            self.cache.put(_rows_key(setting, c.sha), encode_rows(rows, [*unread, *findings]))
+            findings = [*unread, *findings]
+            self.cache.put(_rows_key(setting, c.sha), encode_rows(rows, findings))
             self._put_items(c, chs, unread, scope)  # a net report over these commits then needs no walk
-            yield c, (rows, [*unread, *findings])
+            yield c, (rows, findings)
 
     def _touched(self, commits: list[model.Commit], scope: tuple[str, ...],
                  meanwhile: Callable[[], object]) -> list[tuple[model.Commit, list[Item]]]:
@@ -238,26 +239,29 @@ class _Builder:
         part and does ``then`` there, while this one calls ``meanwhile`` and does the older part.
         Each commit's result depends on that commit alone, so the report is the same."""
         walked: Iterator[tuple[model.Commit, Any]]
-        if len(commits) < PARALLEL or self.jobs < 2:
+        apart = self._apart() if len(commits) >= PARALLEL and self.jobs >= 2 else None
+        if apart is None:
             if meanwhile is not None:
                 meanwhile()
             walked = then(self, self._walk_here(commits, scope), scope)
         else:
-            walked = self._walk_parts(commits, scope, then, meanwhile)
+            walked = self._walk_parts(apart, commits, scope, then, meanwhile)
         for i, found in enumerate(walked):
             yield found
             if self.progress:
                 self.progress(i + 1, len(commits))
 
-    def _walk_parts(self, commits: list[model.Commit], scope: tuple[str, ...], then: Then,
-                    meanwhile: Callable[[], object] | None) -> Iterator[tuple[model.Commit, Any]]:
+    @staticmethod
+    def _apart() -> parallel.Apart | None:
+        """Start the second process (it imports this module while this one goes on); None where
+        no second interpreter can be started, and one process does it all."""
         try:
-            apart = parallel.Apart(__name__)  # it imports this module while this process goes on
-        except OSError:  # no second interpreter to start: one process does it all
-            if meanwhile is not None:
-                meanwhile()
-            yield from then(self, self._walk_here(commits, scope), scope)
-            return
+            return parallel.Apart(__name__)
+        except OSError:
+            return None
+
+    def _walk_parts(self, apart: parallel.Apart, commits: list[model.Commit], scope: tuple[str, ...], then: Then,
+                    meanwhile: Callable[[], object] | None) -> Iterator[tuple[model.Commit, Any]]:
         try:
             if meanwhile is not None:
                 meanwhile()
