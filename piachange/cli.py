@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from piachange import __version__
 from piachange.errors import PiaError, one_line
 
 COMMANDS = ("check", "fmt", "new", "show", "report", "explain", "demo", "import_")
@@ -21,6 +22,18 @@ app = typer.Typer(
 
 for _name in COMMANDS:
     importlib.import_module(f"piachange.commands.{_name}").register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"piachange {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")) -> None:
+    """Semantic change tables (変更箇所) for 特定個人情報保護評価書 kept as TOML in git."""
 
 
 def main() -> None:

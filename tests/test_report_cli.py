@@ -286,3 +286,10 @@ def test_markdown_to_stdout(repo: Repo, hist: dict[str, str], monkeypatch: pytes
     assert code == 0, err
     md = out.decode("utf-8")
     assert "システム2" in md and "健康づくり課長" in md and "令和8年1月10日" in md
+
+
+def test_version_is_the_installed_one(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    from importlib.metadata import version
+
+    assert run_main(["--version"], tmp_path, monkeypatch) == 0
+    assert capsys.readouterr().out == f"piachange {version('piachange')}\n"
