@@ -22,7 +22,7 @@ from typing import Any
 
 from piachange import __version__
 
-FORMAT = 1  # the layout of keys and values; bumped when it changes
+FORMAT = 2  # the layout of keys and values; bumped when it changes
 ENV = "PIACHANGE_CACHE_DIR"
 DIRNAME = "piachange-cache"
 _PENDING = 2000  # entries written at once
@@ -116,7 +116,9 @@ class Cache:
         new = not os.path.exists(self.path)
         self.db = sqlite3.connect(self.path, timeout=2, isolation_level=None)
         self.db.execute("PRAGMA synchronous=OFF")  # a cache: a file lost in a crash is a miss
-        self.db.execute("CREATE TABLE IF NOT EXISTS entry (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID")
+        # A rowid table, the key in an index of its own: values run to megabytes, and in a WITHOUT ROWID
+        # table they fill the key's b-tree. Writing a cold report's 23 MB took 0.30 s there, 0.11 s here.
+        self.db.execute("CREATE TABLE IF NOT EXISTS entry (key BLOB PRIMARY KEY, value BLOB)")
         self.writable = True
         if new:  # the files of other piachange versions will never be read again
             for name in os.listdir(directory):
@@ -182,7 +184,7 @@ class Cache:
         if self.pending and self.db is not None and self.writable:
             try:
                 self.db.execute("BEGIN IMMEDIATE")
-                self.db.executemany("INSERT OR REPLACE INTO entry VALUES (?, ?)", self.pending.items())
+                self.db.executemany("INSERT OR REPLACE INTO entry VALUES (?, ?)", sorted(self.pending.items()))
                 self.db.execute("COMMIT")
             except self._errors:
                 try:
