@@ -98,7 +98,10 @@ def _main() -> None:
         out = (False, (str(e), e.problems))
     except KeyboardInterrupt:  # Ctrl-C reaches both processes: the first one says so
         sys.exit(130)
-    pickle.dump(out, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    # Pickled whole before it is written: the first process is usually still walking its part, and
+    # pickle.dump into the pipe would do this work only once it reads, 0.15 s of a long report.
+    data = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+    sys.stdout.buffer.write(data)
 
 
 if __name__ == "__main__":

@@ -159,14 +159,15 @@ def test_a_bad_number_of_jobs_fails_any_report_in_one_line_and_writes_nothing(
 
 def test_an_unreadable_end_fails_before_the_walk_in_either_mode(history: Repo, monkeypatch: pytest.MonkeyPatch,
                                                                 capsysbinary: Any) -> None:
-    """Net mode compares the two ends first (while the second process starts): an unreadable end is
-    the same one-line error, with one process or two, and no commit is walked."""
+    """Net mode compares the two ends before this process walks (a second process walks its part
+    meanwhile, and is stopped): an unreadable end is the same one-line error, with one process or
+    two, and this process compares no commit."""
     monkeypatch.setattr(report, "PARALLEL", 2)
     history.write(KENKO, text(with_systems(3)).replace('population = "', 'population = "たくさん', 1))
     history.commit("壊れた最新版")
-    walked: list[int] = []
-    real = history_module.History.diffs
-    monkeypatch.setattr(history_module.History, "diffs", lambda self, commits, scope: walked.append(len(commits)) or real(self, commits, scope))
+    walked: list[bool] = []
+    real = report._Builder._diff
+    monkeypatch.setattr(report._Builder, "_diff", lambda self, delta, a, b, strict: walked.append(strict) or real(self, delta, a, b, strict))
     errors = []
     for jobs in ("1", "2"):
         monkeypatch.setenv(parallel.ENV, jobs)
@@ -176,7 +177,7 @@ def test_an_unreadable_end_fails_before_the_walk_in_either_mode(history: Repo, m
         errors.append(err)
     assert errors[0] == errors[1] and len(errors[0].decode().strip().splitlines()) == 1
     assert KENKO.encode() in errors[0]
-    assert walked == []
+    assert walked == [True, True]  # the ends, in each run; never a commit with its parent (strict=False)
 
 
 def test_a_walk_is_cut_by_work_not_by_commits() -> None:
@@ -190,6 +191,8 @@ def test_a_walk_is_cut_by_work_not_by_commits() -> None:
     assert report._split(commits, diffs, 0) == 0
     assert report._split(commits, diffs, 100) == 10
     assert report._split(commits, {}, 50) == 5  # nothing changed: one each
+    assert report._split(commits, diffs, 50, before=13) == 1  # work done first counts: (31 + 13) / 2 - 13 = 9
+    assert report._split(commits, diffs, 50, before=40) == 0  # more than half of it all: the second process walks every commit
 
 
 def test_the_newest_versions_are_not_read_again_without_a_cache(history: Repo, monkeypatch: pytest.MonkeyPatch,
