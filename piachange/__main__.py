@@ -1,4 +1,4 @@
-from piachange.cli import main
+from piachange.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from piachange import __version__
+from piachange import __version__, tune_collector
 from piachange.errors import PiaError, one_line
 
 COMMANDS = ("check", "fmt", "new", "show", "report", "explain", "demo", "import_")
@@ -34,6 +34,12 @@ def _version(value: bool) -> None:
 def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")) -> None:
     """Semantic change tables (変更箇所) for 特定個人情報保護評価書 kept as TOML in git."""
+
+
+def run() -> None:
+    """The console script: ``main`` in a process that ends with it (see tune_collector)."""
+    tune_collector()
+    main()
 
 
 def main() -> None:

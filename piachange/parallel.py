@@ -17,6 +17,7 @@ import sys
 import threading
 from typing import Any, Callable
 
+from piachange import tune_collector
 from piachange.errors import PiaError
 
 ENV = "PIACHANGE_JOBS"
@@ -91,6 +92,7 @@ class Apart:
 def _main() -> None:
     if len(sys.argv) > 1:
         importlib.import_module(sys.argv[1])
+    tune_collector()
     fn, args = pickle.load(sys.stdin.buffer)
     try:
         out = (True, fn(*args))

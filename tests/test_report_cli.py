@@ -293,3 +293,16 @@ def test_version_is_the_installed_one(tmp_path: pathlib.Path, monkeypatch: pytes
 
     assert run_main(["--version"], tmp_path, monkeypatch) == 0
     assert capsys.readouterr().out == f"piachange {version('piachange')}\n"
+
+
+def test_the_console_script_tunes_the_collector_and_tests_keep_the_default() -> None:
+    """``run`` (the console script, ``python -m piachange``) sets the collector for a short process;
+    ``main``, which tests call in-process, leaves it alone."""
+    import gc
+    import subprocess
+    import sys
+
+    probe = "import gc, piachange.cli as c; c.main = lambda: print(gc.get_threshold()[0], gc.get_freeze_count() > 0); c.run()"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out == "50000 True\n"
+    assert gc.get_threshold()[0] < 50_000
