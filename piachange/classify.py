@@ -62,12 +62,13 @@ class Trace:
 
 def classify(changes: list[model.Change], *, config: Config, per_commit: bool) -> tuple[list[model.Row], list[model.Finding]]:
     """Return one row per change (timing, 説明, rule id, warnings) and the findings of the submission."""
-    traces, findings = trace(changes, config=config, per_commit=per_commit)
+    traces, findings = trace(changes, config=config, per_commit=per_commit, why=False)
     return [t.row for t in traces], findings
 
 
-def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> tuple[list[Trace], list[model.Finding]]:
-    """Return the classification of every change with the reasoning behind it."""
+def trace(changes: list[model.Change], *, config: Config, per_commit: bool, why: bool = True) -> tuple[list[Trace], list[model.Finding]]:
+    """Return the classification of every change with the reasoning behind it (``why``: also why
+    each row is linked to its 事前 rows, which only explain shows)."""
     rs = config.ruleset
     statements = Statements(changes, rs)
     stated = [statements.of(ch) for ch in changes]
@@ -119,7 +120,7 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool) -> t
         row = model.Row(change=ch, date=_date(ch, config), timing=timing, reason=reason, rule=rule_id,
                         warnings=tuple(dict.fromkeys(warnings)), override=override)
         traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing, _wording(rs, d, subj, override),
-                            links.why(i, linked)))
+                            links.why(i, linked) if why else ()))
     return traces, [*findings, *statements.unused()]
 
 
