@@ -33,7 +33,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")) -> None:
-    """Semantic change tables (変更箇所) for 特定個人情報保護評価書 kept as TOML in git."""
+    pass  # no docstring: the help is the app's
 
 
 def run() -> None:

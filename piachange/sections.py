@@ -218,18 +218,19 @@ class Builder:
             self._parsed[t] = d
         return dict(self._parsed[t])
 
-    def _keep(self, last: _Last, table: dict[str, Any] | None = None, path: Path = (), lo: int = 0, hi: int = -1) -> None:
-        """Keep the subtrees of a patched version as ``_subtree`` would have kept them.
+    def _keep(self, last: _Last) -> None:
+        """Keep the subtrees of a patched version as ``_subtree`` would have kept them."""
+        self._keep_level(last, last.data, (), 0, len(last.split.texts))
 
-        A method, not a recursive closure: a closure that calls itself is a reference cycle, and
-        that cycle would hold this builder, with every section it parsed, until the collector runs."""
-        kind, paths, arrays, texts = last.form.kind, last.split.paths, last.split.arrays, last.split.texts
-        table = last.data if table is None else table
-        for key, i, j in _groups(paths, len(path), lo, len(texts) if hi < 0 else hi):
+    def _keep_level(self, last: _Last, table: dict[str, Any], path: Path, lo: int, hi: int) -> None:
+        # A method, not a recursive closure: a closure that calls itself is a reference cycle, and
+        # that cycle would hold this builder, with every section it parsed, until the collector runs.
+        paths, arrays, texts = last.split.paths, last.split.arrays, last.split.texts
+        for key, i, j in _groups(paths, len(path), lo, hi):
             sub = (*path, key)
             if key != "meta" and not (arrays[i] and paths[i] == sub):
-                self._trees[(kind, sub, tuple(texts[i:j]))] = table[key]
-                self._keep(last, table[key], sub, i + (paths[i] == sub), j)
+                self._trees[(last.form.kind, sub, tuple(texts[i:j]))] = table[key]
+                self._keep_level(last, table[key], sub, i + (paths[i] == sub), j)
 
     # ------------------------------------------------------------ building
 

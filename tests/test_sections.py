@@ -137,7 +137,7 @@ def test_a_builder_is_freed_without_the_collector() -> None:
     gc.disable()
     try:
         builder = Builder()
-        builder._keep = lambda last, *a: kept.append(1) or real(builder, last, *a)  # type: ignore[method-assign]
+        builder._keep = lambda last: kept.append(1) or real(builder, last)  # type: ignore[method-assign]
         for n, title in ((2, "健康推進課長"), (2, "健康づくり課長"), (3, "健康づくり課長"), (3, "保健課長")):
             d = with_systems(n)  # a version patched, then one built whole (a system added)
             d["basic"]["department"]["head_title"] = title
