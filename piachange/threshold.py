@@ -1,4 +1,9 @@
-"""しきい値判断 (rules.md §6): does a change of a 基礎項目評価書 require a new assessment?"""
+"""しきい値判断 (rules.md §6): does a change require a new assessment?
+
+A 基礎項目評価書 holds all three inputs (対象人数, 取扱者数, 重大事故). A 重点項目評価書 or
+全項目評価書 holds 対象人数 alone (I 1.③): a rise there can take the required assessment above
+what the form itself is, depending on the other two inputs, which only the 基礎項目評価書 holds.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ POPULATION = "threshold.population.count"
 HANDLERS = "threshold.handlers.count"
 INCIDENT = "threshold.incident.occurred"
 PATHS = (POPULATION, HANDLERS, INCIDENT)
+AFFAIR_POPULATION = "basic.affair.population"  # 対象人数 of a 重点 or 全項目 assessment
+COVERS = {"juten": 2, "zenkomoku": 3}  # the highest level (index into LEVELS) each form is the assessment for
 LEVELS = ("特定個人情報保護評価の実施は義務付けられない", "基礎項目評価", "基礎項目評価及び重点項目評価", "基礎項目評価及び全項目評価")
 NEW = {2: "重点項目評価", 3: "全項目評価"}
 # rows of the table in rules.md §6: (otherwise, 取扱者数 ≥ 500 or 重大事故)
@@ -29,11 +36,12 @@ def threshold_findings(changes: list[model.Change], per_commit: bool) -> tuple[l
     groups: dict[tuple[str, ...], dict[str, model.Change]] = {}
     for ch in changes:
         path = ".".join(ch.path)
-        if ch.form == "kiso" and path in PATHS:
+        if (ch.form == "kiso" and path in PATHS) or (ch.form in COVERS and path == AFFAIR_POPULATION):
             groups.setdefault((ch.assessment, ch.file, submission(ch, per_commit)), {})[path] = ch
     out, flagged = [], set()
     for (assessment, file, sub), found in groups.items():
-        message, certain = _judge(found)
+        given = found.get(AFFAIR_POPULATION)
+        message, certain = _judge_population(given) if given is not None else _judge(found)
         if message:
             out.append(model.Finding(assessment, file, message, "error" if certain else "warning"))
             flagged |= {(assessment, p, sub) for p in found}
@@ -83,3 +91,22 @@ def _judge(found: dict[str, model.Change]) -> tuple[str, bool]:
         when = "" if certain else " if " + " / ".join(sorted(set(c for c in conds if c)))
         parts.append(f"the required assessment rises from {LEVELS[before]} to {LEVELS[after]}{when}: a new {NEW.get(after, LEVELS[after])} is required")
     return f"しきい値判断 (rules.md §6): {changed}. " + "; ".join(parts), certain
+
+
+def _judge_population(ch: model.Change) -> tuple[str, bool]:
+    """Judge a change of the 対象人数 of a 重点 or 全項目 assessment: does the required assessment
+    rise above what the form is? 取扱者数 and 重大事故 are not in these forms: where they decide,
+    the finding says so and is a warning."""
+    pops = load_form(ch.form).by_path[AFFAIR_POPULATION].choices
+    if ch.before not in pops or ch.after not in pops:
+        return "", False
+    b, a, covers = pops.index(ch.before), pops.index(ch.after), COVERS[ch.form]
+    high = [h for h in (False, True) if level(a, h) > covers >= level(b, h)]
+    if not high:
+        return "", False
+    after = max(level(a, h) for h in high)
+    certain = len(high) == 2
+    when = "" if certain else " if 取扱者数 is 500人以上 or a 重大事故 occurred within the last year (see the しきい値判断 of the 基礎項目評価書)"
+    return (f"しきい値判断 (rules.md §6): {ch.item}: {ch.before_text} → {ch.after_text} ({AFFAIR_POPULATION}). "
+            f"This assessment covers up to {LEVELS[covers]}; the required assessment rises to {LEVELS[after]}{when}: "
+            f"a new {NEW.get(after, LEVELS[after])} is required"), certain

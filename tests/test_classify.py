@@ -265,6 +265,29 @@ def test_per_commit_threshold_warning_only_on_the_commit_that_raises() -> None:
     assert [any("しきい値判断" in w for w in r.warnings) for r in rows] == [True, False]
 
 
+def test_juten_population_rising_to_a_full_assessment_row_is_a_warning() -> None:
+    """A 重点項目評価書 holds 対象人数 but not 取扱者数 or 重大事故: 10万人以上30万人未満 needs a
+    全項目評価 only if one of those holds, so the finding is a warning that says so."""
+    chs = changes_between("juten", {"basic": {"affair": {"population": "1万人以上10万人未満"}}},
+                          {"basic": {"affair": {"population": "10万人以上30万人未満"}}})
+    [row], [finding] = classify(chs, config=Config(), per_commit=False)
+    assert finding.severity == "warning" and finding.file == FILE
+    assert "a new 全項目評価 is required" in finding.message and "取扱者数 is 500人以上" in finding.message
+    assert "basic.affair.population" in finding.message
+    assert any("しきい値判断" in w for w in row.warnings)
+
+
+@pytest.mark.parametrize(("form", "before", "after"), [
+    ("juten", "1,000人未満", "1万人以上10万人未満"),  # still within what a 重点 is for
+    ("juten", "10万人以上30万人未満", "1万人以上10万人未満"),  # falling
+    ("zenkomoku", "1万人以上10万人未満", "30万人以上"),  # a 全項目評価 already
+])
+def test_population_changes_within_the_form_raise_nothing(form: str, before: str, after: str) -> None:
+    chs = changes_between(form, {"basic": {"affair": {"population": before}}}, {"basic": {"affair": {"population": after}}})
+    [row], findings = classify(chs, config=Config(), per_commit=False)
+    assert findings == [] and not any("しきい値判断" in w for w in row.warnings)
+
+
 def test_kiso_handlers_rising_matter_only_for_some_populations() -> None:
     chs = changes_between("kiso", {"threshold": {"handlers": {"count": "500人未満"}}},
                           {"threshold": {"handlers": {"count": "500人以上"}}})
