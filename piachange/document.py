@@ -341,7 +341,9 @@ class _Validator:
                 self.err((*p, "timing"), f"変更箇所 row {i + 1}: 提出時期 must be 事前, 事後 or \"\", got {row.get('timing')!r}")
 
     def consistency(self, data: dict) -> None:
-        """Warn where the document contradicts itself the way reviewers check by hand."""
+        """Warn where the document contradicts itself the way reviewers check by hand (rules.md §7)."""
+        if self.form.kind == "kiso":
+            self.threshold_result(data)
         files = data.get("files")
         # the structure was checked already, but a wrong type there must not stop the other messages
         for fkey, f in (files.items() if isinstance(files, dict) else ()):
@@ -351,12 +353,35 @@ class _Validator:
             items = _table(out, "items")
             if isinstance(out.get("count"), int) and out["count"] != len(items):
                 self.warn(("files", fkey, "outsourcing", "count"), f"委託の有無 says ({out['count']}) 件 but {len(items)} 委託事項 are written")
+            subcontracted = []
+            for ikey, item in items.items():
+                if isinstance(item, dict) and item.get("subcontract") == "再委託する":
+                    subcontracted.append(ikey)
+                    if isinstance(item.get("subcontract_work"), str) and not item["subcontract_work"].strip():
+                        self.warn(("files", fkey, "outsourcing", "items", ikey, "subcontract"), f"委託事項{ikey} says 再委託する but no 再委託事項 is written")
+            risk = _table(_table(_table(_table(data, "risks"), fkey), "outsourcing"), "risk1")
+            if subcontracted and risk.get("subcontract_assurance") == "再委託していない":
+                self.warn(("risks", fkey, "outsourcing", "risk1", "subcontract_assurance"),
+                          f"再委託先の適切な取扱い says 再委託していない but 委託事項{'、'.join(subcontracted)} say 再委託する")
             prov = _table(f, "provision")
             status = _table(prov, "status")
             recips = _table(prov, "recipients")
             if isinstance(status.get("provide_count"), int) and recips:
                 if status["provide_count"] != len(recips):
                     self.warn(("files", fkey, "provision", "status", "provide_count"), f"提供を行っている ({status['provide_count']}) 件 but {len(recips)} 提供先 are written")
+
+
+    def threshold_result(self, data: dict) -> None:
+        """Warn when a 基礎項目評価書's しきい値判断結果 is not what its 対象人数, 取扱者数 and 重大事故 give."""
+        from piachange.threshold import expected_result  # threshold imports the forms, as this module does
+
+        t = _table(data, "threshold")
+        result = _table(data, "threshold_result").get("result")
+        expected = expected_result(_table(t, "population").get("count"), _table(t, "handlers").get("count"),
+                                   _table(t, "incident").get("occurred"))
+        if expected is not None and isinstance(result, str) and result and result != expected:
+            self.warn(("threshold_result", "result"), f"しきい値判断結果 is 「{result}」 but 対象人数, 取扱者数 and 重大事故 give "
+                                                      f"「{expected}」 (rules.md §6)")
 
 
 def _table(parent: dict, key: str) -> dict:

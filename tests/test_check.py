@@ -177,3 +177,52 @@ def test_a_missing_path_is_one_line(tmp_path: pathlib.Path) -> None:
     assert done.returncode == 1
     assert done.stderr.splitlines()[0] == "nowhere.toml: no such file or directory"
     assert "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------- what reviewers check by hand (rules.md §7)
+
+def _warnings(tmp_path: pathlib.Path, sample: str, *edits: tuple[str, str]) -> list[tuple[int, str]]:
+    """Return (line, message) of the warnings of a bundled sample with ``edits`` applied (each must apply)."""
+    from piachange.workspace import check_paths
+
+    text = (ROOT / "assessments" / sample).read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    write(tmp_path, sample, text)
+    out = check_paths([str(tmp_path / sample)])
+    assert not out.problems, out.problems
+    return [(w.line, w.message) for w in out.warnings]
+
+
+def test_the_samples_agree_with_themselves(tmp_path: pathlib.Path) -> None:
+    for sample in ("jido-teate-kiso.toml", "kaigo-juten.toml", "yobosesshu-zenkomoku.toml"):
+        assert _warnings(tmp_path, sample) == []
+
+
+def test_a_kiso_threshold_result_that_the_counts_do_not_give(tmp_path: pathlib.Path) -> None:
+    # 1万人以上10万人未満 with 500人以上 取扱者 gives 基礎 + 重点, not 基礎 alone
+    [(line, msg)] = _warnings(tmp_path, "jido-teate-kiso.toml", ('count = "500人未満"', 'count = "500人以上"'))
+    assert msg == ("warning: しきい値判断結果 is 「基礎項目評価の実施が義務付けられる」 but 対象人数, 取扱者数 and 重大事故 give "
+                   "「基礎項目評価及び重点項目評価の実施が義務付けられる」 (rules.md §6)")
+    assert (ROOT / "assessments" / "jido-teate-kiso.toml").read_text(encoding="utf-8").splitlines()[line - 1].startswith("result = ")
+
+
+def test_a_kiso_threshold_left_open_by_a_blank_count_is_not_judged(tmp_path: pathlib.Path) -> None:
+    wider = ('count = "1万人以上10万人未満"', 'count = "10万人以上30万人未満"')
+    blank = ('count = "500人未満"', 'count = ""')
+    # 10万人以上30万人未満 gives 基礎 + 重点, or 基礎 + 全項目 with 500人以上 取扱者: with 取扱者数 blank, nothing is said
+    assert _warnings(tmp_path, "jido-teate-kiso.toml", wider, blank) == []
+    # a row whose two columns agree is judged without it: 30万人以上 needs a 全項目評価 either way
+    [(_, msg)] = _warnings(tmp_path, "jido-teate-kiso.toml", ('count = "1万人以上10万人未満"', 'count = "30万人以上"'), blank)
+    assert msg.endswith("give 「基礎項目評価及び全項目評価の実施が義務付けられる」 (rules.md §6)")
+
+
+def test_subcontracting_without_subcontracted_work_and_an_assurance_that_denies_it(tmp_path: pathlib.Path) -> None:
+    warnings = _warnings(tmp_path, "kaigo-juten.toml",
+                         ('subcontract_work = "法改正に伴うプログラム修正のうち、帳票レイアウト変更に係る開発作業"', 'subcontract_work = ""'),
+                         ('subcontract_assurance = "十分に行っている"', 'subcontract_assurance = "再委託していない"'))
+    assert [m for _, m in warnings] == [
+        "warning: 委託事項1 says 再委託する but no 再委託事項 is written",
+        "warning: 再委託先の適切な取扱い says 再委託していない but 委託事項1、2 say 再委託する",
+    ]
