@@ -109,6 +109,13 @@ class History:
         self._ahead: dict[str, bytes] = {}  # blobs read ahead of their turn
         self._later: _Later | None = None  # blobs being read in the background for the next read_ahead
 
+    def forget_versions(self) -> None:
+        """Drop the parsed versions kept for a walk (its section builder's too): a report past its
+        walk needs them no more, and classifying and rendering go on without holding them."""
+        self._latest.clear()
+        self._recent.clear()
+        self._builder = Builder()
+
     def close(self) -> None:
         """Stop the persistent git processes."""
         if self._batch is not None:
