@@ -14,6 +14,7 @@ from typing import AbstractSet, Any
 from piachange import tomlparse
 from piachange.errors import DocumentError, Problem
 from piachange.schema import FORM_KINDS, Form, Node, load_form
+from piachange.threshold import expected_result
 from piachange.tomlscan import Path, Scan, explain_error, scan
 from piachange.wareki import WarekiError, parse_wareki, to_wareki
 
@@ -370,11 +371,8 @@ class _Validator:
                 if status["provide_count"] != len(recips):
                     self.warn(("files", fkey, "provision", "status", "provide_count"), f"提供を行っている ({status['provide_count']}) 件 but {len(recips)} 提供先 are written")
 
-
     def threshold_result(self, data: dict) -> None:
         """Warn when a 基礎項目評価書's しきい値判断結果 is not what its 対象人数, 取扱者数 and 重大事故 give."""
-        from piachange.threshold import expected_result  # threshold imports the forms, as this module does
-
         t = _table(data, "threshold")
         result = _table(data, "threshold_result").get("result")
         expected = expected_result(_table(t, "population").get("count"), _table(t, "handlers").get("count"),
