@@ -14,7 +14,7 @@ from typing import AbstractSet, Any
 from piachange import tomlparse
 from piachange.errors import DocumentError, Problem
 from piachange.schema import FORM_KINDS, Form, Node, load_form
-from piachange.threshold import expected_result
+from piachange.threshold import RESULTS, possible_levels, result_level
 from piachange.tomlscan import Path, Scan, explain_error, scan
 from piachange.wareki import WarekiError, parse_wareki, to_wareki
 
@@ -343,8 +343,7 @@ class _Validator:
 
     def consistency(self, data: dict) -> None:
         """Warn where the document contradicts itself the way reviewers check by hand (rules.md §7)."""
-        if self.form.kind == "kiso":
-            self.threshold_result(data)
+        self.threshold_result(data)
         files = data.get("files")
         # the structure was checked already, but a wrong type there must not stop the other messages
         for fkey, f in (files.items() if isinstance(files, dict) else ()):
@@ -372,14 +371,22 @@ class _Validator:
                     self.warn(("files", fkey, "provision", "status", "provide_count"), f"提供を行っている ({status['provide_count']}) 件 but {len(recips)} 提供先 are written")
 
     def threshold_result(self, data: dict) -> None:
-        """Warn when a 基礎項目評価書's しきい値判断結果 is not what its 対象人数, 取扱者数 and 重大事故 give."""
-        t = _table(data, "threshold")
-        result = _table(data, "threshold_result").get("result")
-        expected = expected_result(_table(t, "population").get("count"), _table(t, "handlers").get("count"),
-                                   _table(t, "incident").get("occurred"))
-        if expected is not None and isinstance(result, str) and result and result != expected:
-            self.warn(("threshold_result", "result"), f"しきい値判断結果 is 「{result}」 but 対象人数, 取扱者数 and 重大事故 give "
-                                                      f"「{expected}」 (rules.md §6)")
+        """Warn when the しきい値判断結果 is not one that 対象人数 (and, in a 基礎項目評価書, 取扱者数 and
+        重大事故) allow: a 重点 or 全項目 form holds 対象人数 alone, so both columns of the table are allowed."""
+        if self.form.kind == "kiso":
+            t = _table(data, "threshold")
+            given = (_table(t, "population").get("count"), _table(t, "handlers").get("count"), _table(t, "incident").get("occurred"))
+            inputs, where = "対象人数, 取扱者数 and 重大事故 give", ("threshold_result", "result")
+        else:
+            given = (_table(_table(data, "basic"), "affair").get("population"), None, None)
+            inputs, where = f"対象人数 「{given[0]}」 gives", ("procedure", "basic_assessment", "threshold")
+        result: Any = data
+        for key in where:
+            result = result.get(key) if isinstance(result, dict) else None
+        levels, stated = possible_levels(self.form.kind, *given), result_level(result)
+        if levels and stated is not None and stated not in levels:
+            allowed = " or ".join(f"「{RESULTS[x]}」" for x in sorted(levels))
+            self.warn(where, f"しきい値判断結果 is 「{result}」 but {inputs} {allowed} (rules.md §6)")
 
 
 def _table(parent: dict, key: str) -> dict:

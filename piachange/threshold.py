@@ -22,7 +22,7 @@ COVERS = {"juten": 2, "zenkomoku": 3}  # the highest level (index into LEVELS) e
 LEVELS = ("特定個人情報保護評価の実施は義務付けられない", "基礎項目評価", "基礎項目評価及び重点項目評価", "基礎項目評価及び全項目評価")
 NEW = {2: "重点項目評価", 3: "全項目評価"}
 RESULTS = ("特定個人情報保護評価の実施が義務付けられない", "基礎項目評価の実施が義務付けられる",
-           "基礎項目評価及び重点項目評価の実施が義務付けられる", "基礎項目評価及び全項目評価の実施が義務付けられる")  # 基礎 しきい値判断結果 by level
+           "基礎項目評価及び重点項目評価の実施が義務付けられる", "基礎項目評価及び全項目評価の実施が義務付けられる")  # しきい値判断結果 by level
 # rows of the table in rules.md §6: (otherwise, 取扱者数 ≥ 500 or 重大事故)
 _TABLE = ((0, 0), (1, 1), (1, 2), (2, 3), (3, 3))
 
@@ -32,15 +32,21 @@ def level(population: int, high: bool) -> int:
     return _TABLE[population][1 if high else 0]
 
 
-def expected_result(population: Any, handlers: Any, incident: Any) -> str | None:
-    """Return the しきい値判断結果 a 基礎項目評価書's inputs give (None where they leave it open)."""
-    pops = load_form("kiso").by_path[POPULATION].choices
+def possible_levels(form: str, population: Any, handlers: Any = None, incident: Any = None) -> set[int]:
+    """Return the levels (indexes into RESULTS) that 対象人数, 取扱者数 and 重大事故 allow; an input
+    not given allows both columns of the table. Empty when 対象人数 is not one of the form's."""
+    pops = load_form(form).by_path[POPULATION if form == "kiso" else AFFAIR_POPULATION].choices
     if population not in pops:
-        return None
-    known = {"500人以上": (True,), "500人未満": (False,)}.get(handlers, (False, True))
-    known_incident = {"発生あり": (True,), "発生なし": (False,)}.get(incident, (False, True))
-    found = {level(pops.index(population), h or i) for h in known for i in known_incident}
-    return RESULTS[found.pop()] if len(found) == 1 else None
+        return set()
+    many = {"500人以上": (True,), "500人未満": (False,)}.get(handlers, (False, True))
+    incident_ = {"発生あり": (True,), "発生なし": (False,)}.get(incident, (False, True))
+    return {level(pops.index(population), h or i) for h in many for i in incident_}
+
+
+def result_level(text: Any) -> int | None:
+    """Return the level a しきい値判断結果 states (a 重点 or 全項目 form adds 「(任意に…を実施)」), or None."""
+    base = text.split("(任意に")[0] if isinstance(text, str) else ""
+    return RESULTS.index(base) if base in RESULTS else None
 
 
 def threshold_findings(changes: list[model.Change], per_commit: bool) -> tuple[list[model.Finding], set[tuple[str, str, str]]]:

@@ -208,14 +208,32 @@ def test_a_kiso_threshold_result_that_the_counts_do_not_give(tmp_path: pathlib.P
     assert (ROOT / "assessments" / "jido-teate-kiso.toml").read_text(encoding="utf-8").splitlines()[line - 1].startswith("result = ")
 
 
-def test_a_kiso_threshold_left_open_by_a_blank_count_is_not_judged(tmp_path: pathlib.Path) -> None:
-    wider = ('count = "1万人以上10万人未満"', 'count = "10万人以上30万人未満"')
+def test_a_threshold_result_left_open_by_a_blank_count_is_checked_against_both_columns(tmp_path: pathlib.Path) -> None:
     blank = ('count = "500人未満"', 'count = ""')
-    # 10万人以上30万人未満 gives 基礎 + 重点, or 基礎 + 全項目 with 500人以上 取扱者: with 取扱者数 blank, nothing is said
-    assert _warnings(tmp_path, "jido-teate-kiso.toml", wider, blank) == []
-    # a row whose two columns agree is judged without it: 30万人以上 needs a 全項目評価 either way
-    [(_, msg)] = _warnings(tmp_path, "jido-teate-kiso.toml", ('count = "1万人以上10万人未満"', 'count = "30万人以上"'), blank)
-    assert msg.endswith("give 「基礎項目評価及び全項目評価の実施が義務付けられる」 (rules.md §6)")
+    # 1万人以上10万人未満 is 基礎, or 基礎 + 重点 with 500人以上 取扱者: the 基礎 stated is still possible
+    assert _warnings(tmp_path, "jido-teate-kiso.toml", blank) == []
+    # 10万人以上30万人未満 is never 基礎 alone, whatever 取扱者数 is
+    [(_, msg)] = _warnings(tmp_path, "jido-teate-kiso.toml", ('count = "1万人以上10万人未満"', 'count = "10万人以上30万人未満"'), blank)
+    assert msg.endswith("give 「基礎項目評価及び重点項目評価の実施が義務付けられる」 or 「基礎項目評価及び全項目評価の実施が義務付けられる」"
+                        " (rules.md §6)")
+
+
+@pytest.mark.parametrize(("sample", "edits", "allowed"), [
+    # a 重点 of 10万人以上30万人未満 stating 基礎 alone (its form adds 「(任意に重点項目評価を実施)」)
+    ("kaigo-juten.toml", [('threshold = "基礎項目評価及び重点項目評価の実施が義務付けられる"',
+                           'threshold = "基礎項目評価の実施が義務付けられる(任意に重点項目評価を実施)"')],
+     "「基礎項目評価及び重点項目評価の実施が義務付けられる」 or 「基礎項目評価及び全項目評価の実施が義務付けられる」"),
+    # a 全項目 of 30万人以上 stating 基礎 + 重点
+    ("yobosesshu-zenkomoku.toml", [('population = "10万人以上30万人未満"', 'population = "30万人以上"'),
+                                   ('threshold = "基礎項目評価及び全項目評価の実施が義務付けられる"',
+                                    'threshold = "基礎項目評価及び重点項目評価の実施が義務付けられる(任意に全項目評価を実施)"')],
+     "「基礎項目評価及び全項目評価の実施が義務付けられる」"),
+])
+def test_a_juten_or_zenkomoku_threshold_result_is_checked_against_its_population(
+        tmp_path: pathlib.Path, sample: str, edits: list[tuple[str, str]], allowed: str) -> None:
+    [(line, msg)] = _warnings(tmp_path, sample, *edits)
+    assert msg.startswith("warning: しきい値判断結果 is 「") and msg.endswith(f"gives {allowed} (rules.md §6)")
+    assert (tmp_path / sample).read_text(encoding="utf-8").splitlines()[line - 1].startswith("threshold = ")
 
 
 def test_subcontracting_without_subcontracted_work_and_an_assurance_that_denies_it(tmp_path: pathlib.Path) -> None:
