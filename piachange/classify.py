@@ -14,11 +14,11 @@ import functools
 import itertools
 import string
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from piachange import model
-from piachange.causes import Cause
+from piachange.causes import Cause, commit_statements
 from piachange.config import Config
 from piachange.links import Links
 from piachange.predicates import only_digits_differ, only_law_differs
@@ -66,9 +66,59 @@ def classify(changes: list[model.Change], *, config: Config, per_commit: bool) -
     return [t.row for t in traces], findings
 
 
+def classify_by_assessment(changes: list[model.Change], *, config: Config,
+                           known: Callable[[list[model.Change]], list[model.Row] | None],
+                           keep: Callable[[list[model.Change], list[model.Row]], None]) -> tuple[list[model.Row], list[model.Finding]]:
+    """Return what ``classify(changes, per_commit=False)`` returns, reusing the rows of assessments
+    decided before.
+
+    A submission is decided assessment by assessment (links, 事前 rows, added content and the
+    しきい値判断 never cross assessments), except through what a commit states: a scope, or an
+    override recorded for it, is resolved against every item the commit changed. So an
+    assessment whose commits all state plainly (neither) has rows that depend on its own changes
+    alone: ``known(its changes)`` gives them when they were kept, and the rows of those classified
+    now go to ``keep(its changes, rows)``. The other assessments are classified together, as before.
+    """
+    rs = config.ruleset
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, ch in enumerate(changes):
+        groups.setdefault(_revision_key(ch, False), []).append(i)
+    plain: dict[str, bool] = {}
+    for ch in changes:  # in the order classify reads them: a bad trailer is the same first error
+        for c in ch.commits:
+            if c.sha not in plain:
+                plain[c.sha] = (not any(st.scope for st in commit_statements(c, rs.causes))
+                                and not any(c.sha.lower().startswith(o.commit) for o in rs.overrides))
+    rows: list[model.Row | None] = [None] * len(changes)
+    alone = {g: [changes[i] for i in idx] for g, idx in groups.items()
+             if all(plain[c.sha] for i in idx for c in changes[i].commits)}
+    for g, group in alone.items():
+        found = known(group)
+        if found is not None and len(found) == len(group):
+            for i, row in zip(groups[g], found):
+                rows[i] = row
+    todo = [i for i, row in enumerate(rows) if row is None]
+    traces, _, unused = _trace([changes[i] for i in todo], config=config, per_commit=False, why=False) if todo else ([], [], [])
+    for i, t in zip(todo, traces):
+        rows[i] = t.row
+    decided = set(todo)
+    for g, group in alone.items():
+        if groups[g][0] in decided:
+            keep(group, [rows[i] for i in groups[g]])  # type: ignore[misc]
+    findings, _ = threshold_findings(changes, False)
+    return rows, [*findings, *unused]  # type: ignore[return-value]
+
+
 def trace(changes: list[model.Change], *, config: Config, per_commit: bool, why: bool = True) -> tuple[list[Trace], list[model.Finding]]:
     """Return the classification of every change with the reasoning behind it (``why``: also why
     each row is linked to its 事前 rows, which only explain shows)."""
+    traces, findings, unused = _trace(changes, config=config, per_commit=per_commit, why=why)
+    return traces, [*findings, *unused]
+
+
+def _trace(changes: list[model.Change], *, config: Config, per_commit: bool,
+           why: bool) -> tuple[list[Trace], list[model.Finding], list[model.Finding]]:
+    """Return the traces, the しきい値判断 findings and the findings about unused scope entries."""
     rs = config.ruleset
     statements = Statements(changes, rs)
     stated = [statements.of(ch) for ch in changes]
@@ -121,7 +171,7 @@ def trace(changes: list[model.Change], *, config: Config, per_commit: bool, why:
                         warnings=tuple(dict.fromkeys(warnings)), override=override)
         traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing, _wording(rs, d, subj, override),
                             links.why(i, linked) if why else ()))
-    return traces, [*findings, *statements.unused()]
+    return traces, findings, statements.unused()
 
 
 def explain(changes: list[model.Change], *, config: Config, per_commit: bool) -> dict[str, Any]:

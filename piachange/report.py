@@ -159,7 +159,8 @@ class _Builder:
         found = decode_rows(self.cache.get(k), self.hist.commit)
         if found is not None:
             return found
-        ends = delta(self.hist.files(since, scope), self.hist.files(until, scope))
+        old, new = self.hist.files(since, scope), self.hist.files(until, scope)
+        ends = delta(old, new)
         net: list[model.Change] = []
 
         def compare_ends() -> None:  # while a second process, if any, walks its part
@@ -167,8 +168,22 @@ class _Builder:
 
         touches = _Touches(self._touched(commits, scope, meanwhile=(compare_ends, ENDS_WORK * len(ends))))
         self.hist.forget_versions()  # classifying the submission needs none of them
-        rows, findings = classify.classify([dataclasses.replace(ch, commits=touches.of(ch)) for ch in net],
-                                           config=self.config, per_commit=False)
+        setting = self._setting(scope)
+
+        def group_key(group: list[model.Change]) -> bytes:
+            # its changes follow from the versions compared (and the style, in the setting); its rows, from them and the commits
+            versions = sorted({(ch.old_file or ch.file, old.get(ch.old_file or ch.file, ""), ch.file, new.get(ch.file, ""))
+                               for ch in group})
+            return key("net-assessment", setting, repr(versions),
+                       repr([(ch.path, ch.kind, tuple(c.sha for c in ch.commits)) for ch in group]))
+
+        def known(group: list[model.Change]) -> list[model.Row] | None:
+            found = decode_rows(self.cache.get(group_key(group)), self.hist.commit)
+            return found[0] if found is not None else None
+
+        rows, findings = classify.classify_by_assessment(
+            [dataclasses.replace(ch, commits=touches.of(ch)) for ch in net], config=self.config, known=known,
+            keep=lambda group, rows: self.cache.put(group_key(group), encode_rows(rows, [])))
         findings = [*self.findings, *findings]
         self.cache.put(k, encode_rows(rows, findings))
         return rows, findings

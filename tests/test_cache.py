@@ -6,6 +6,7 @@ import json
 import os
 import pathlib
 import pickle
+import re
 import sqlite3
 import subprocess
 import sys
@@ -101,8 +102,8 @@ def test_rows_are_kept_by_commits_and_the_configuration(history: Repo, monkeypat
     from piachange import classify
 
     calls: list[int] = []
-    real = classify.classify
-    monkeypatch.setattr(classify, "classify", lambda changes, **kw: calls.append(len(changes)) or real(changes, **kw))
+    real = classify._trace
+    monkeypatch.setattr(classify, "_trace", lambda changes, **kw: calls.append(len(changes)) or real(changes, **kw))
     cold = report(history, monkeypatch, capsysbinary, net=net)
     assert calls
     calls.clear()
@@ -116,8 +117,9 @@ def test_rows_are_kept_by_commits_and_the_configuration(history: Repo, monkeypat
     history.commit("システム3 の廃止")
     calls.clear()
     after = report(history, monkeypatch, capsysbinary, net=net)
-    # per commit: only the new commit is classified; net: the whole submission, once
-    assert len(calls) == 1 and (not net or calls == [len(json.loads(after)["rows"])])
+    # per commit: only the new commit is classified; net: only the assessment it changed
+    rows = json.loads(after)["rows"]
+    assert len(calls) == 1 and (not net or calls == [sum(r["file"] == KENKO for r in rows)] and calls[0] < len(rows))
     assert after == report(history, monkeypatch, capsysbinary, "--no-cache", net=net)
 
 
@@ -261,3 +263,25 @@ def test_a_held_cache_keeps_every_entry_until_taken(tmp_path: pathlib.Path) -> N
     first.put_taken(taken)
     first.close()
     assert cache.Cache(str(tmp_path)).get_many(list(entries)) == entries
+
+
+def test_a_net_report_reuses_no_assessment_a_scoped_commit_touched(history: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsysbinary: Any) -> None:
+    """A scope is resolved against every item its commit changed: the assessments such a commit
+    touched are classified again together, and the report is the one without a cache."""
+    from piachange import classify
+
+    for path, title in ((KENKO, "健康づくり課長"), ("assessments/renamed.toml", "保健課長")):
+        old = (history.path / path).read_text(encoding="utf-8")
+        history.write(path, re.sub(r'^head_title = "[^"]*"', f'head_title = "{title}"', old, count=1, flags=re.M))
+        assert (history.path / path).read_text(encoding="utf-8") != old
+    history.commit("所属長の役職名\n\nPIA-Cause: 人事異動 (basic.department.*)")
+    report(history, monkeypatch, capsysbinary, net=True)
+    history.write(KENKO, (history.path / KENKO).read_text(encoding="utf-8").replace("健康づくり課長", "健康推進課長"))
+    history.commit("所属長の役職名の訂正")
+    calls: list[int] = []
+    real = classify._trace
+    monkeypatch.setattr(classify, "_trace", lambda changes, **kw: calls.append(len(changes)) or real(changes, **kw))
+    after = report(history, monkeypatch, capsysbinary, net=True)
+    assert calls == [len(json.loads(after)["rows"])]  # both assessments, though the new commit changed one
+    assert after == report(history, monkeypatch, capsysbinary, "--no-cache", net=True)

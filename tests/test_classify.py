@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 import pathlib
 import tomllib
 from typing import Any
@@ -363,3 +364,62 @@ def test_a_scope_entry_that_names_no_changed_item_is_reported() -> None:
     [row], [finding] = classify(chs, config=Config(), per_commit=False)
     assert row.rule == "default-jigo"
     assert "scope entry 'basic.systems.3' names no item this commit changed" in finding.message
+
+
+# ---------------------------------------------------------------- assessments decided on their own
+
+_JUTEN_EDITS = [  # (before, after) of single items of a 重点項目評価書: ※ and not, law-only, deletions, 対象人数
+    ({"basic": {"linkage": {"legal_basis": "番号法第19条第7号"}}}, {"basic": {"linkage": {"legal_basis": "番号法第19条第8号"}}}),
+    ({"basic": {"mynumber_use": {"legal_basis": "番号法第9条第1項"}}}, {"basic": {"mynumber_use": {"legal_basis": "番号法第9条第2項及び条例"}}}),
+    ({"disclosure": {"inquiry": {"handling": "記録する"}}}, {"disclosure": {"inquiry": {"handling": "記録を残す"}}}),
+    ({"basic": {"department": {"head_title": "健康課長"}}}, {"basic": {"department": {"head_title": ""}}}),
+    ({"basic": {"affair": {"population": "1万人以上10万人未満"}}}, {"basic": {"affair": {"population": "10万人以上30万人未満"}}}),
+]
+_TRAILERS = [(), (("PIA-Cause", "法令改正"),), (("PIA-Cause", "軽微な修正"),), (("PIA-Cause", "法令改正 (basic.linkage.*)"),),
+             (("PIA-Timing", "事後"), ("PIA-Reason", "記載漏れの補正")), (("PIA-Timing", "事前 (Ⅰ-2)"), ("PIA-Reason", "念のため"))]
+
+
+def _submission(picks: list[tuple[int, int, list[int]]]) -> list[model.Change]:
+    """Changes of several assessments: (assessment, edit, the commits that touched it), commits by trailer set."""
+    out = []
+    for a, edit, commits in picks:
+        [ch] = changes_between("juten", *_JUTEN_EDITS[edit])
+        shas = [model.Commit(f"{t:x}" * 40, "山田 花子", dt.datetime(2026, 3, 1 + t, 9, tzinfo=JST), f"変更 {t}", _TRAILERS[t])
+                for t in sorted(set(commits))]
+        out.append(dataclasses.replace(ch, assessment=f"評価書{a}", file=f"assessments/{a}.toml", commits=tuple(shas)))
+    return out
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(picks=st.lists(st.tuples(st.integers(0, 2), st.integers(0, len(_JUTEN_EDITS) - 1),
+                                st.lists(st.integers(0, len(_TRAILERS) - 1), min_size=1, max_size=3)),
+                      min_size=1, max_size=8, unique_by=lambda p: (p[0], p[1])),
+       recorded=st.booleans(), kept=st.sets(st.integers(0, 2)))
+def test_assessments_decided_on_their_own_are_what_the_whole_submission_decides(
+        picks: list[tuple[int, int, list[int]]], recorded: bool, kept: set[int]) -> None:
+    """classify_by_assessment, with nothing kept, with the rows of some assessments kept and with
+    all of them kept, gives exactly what classify gives for the whole submission."""
+    from piachange.classify import classify_by_assessment
+
+    config = parse_config({"overrides": [{"commit": "2" * 8, "timing": "事前", "reason": "記録した指定"}]}, "piachange.toml") \
+        if recorded else Config()
+    changes = _submission(picks)
+    try:
+        want = classify(changes, config=config, per_commit=False)
+    except PiaError as e:
+        with pytest.raises(PiaError, match=re.escape(str(e))):
+            classify_by_assessment(changes, config=config, known=lambda g: None, keep=lambda g, r: None)
+        return
+    store: dict[str, list[model.Row]] = {}
+    first = classify_by_assessment(changes, config=config, known=lambda g: None,
+                                   keep=lambda g, rows: store.__setitem__(g[0].assessment, rows))
+    assert first == want
+    for keys in (kept, {0, 1, 2}):
+        again = classify_by_assessment(changes, config=config, known=lambda g: store.get(g[0].assessment)
+                                       if int(g[0].assessment[-1]) in keys else None, keep=lambda g, rows: None)
+        assert again == want
+    # only assessments whose commits state plainly (no scope, no recorded override) were kept
+    scoped = {f"{t:x}" * 40 for t in (3, 5)} | ({"2" * 40} if recorded else set())
+    for ch in changes:
+        assert (ch.assessment in store) == all(
+            c.sha not in scoped for x in changes if x.assessment == ch.assessment for c in x.commits)
