@@ -101,12 +101,14 @@ def classify_by_assessment(changes: list[model.Change], *, config: Config,
     traces, _, unused = _trace([changes[i] for i in todo], config=config, per_commit=False, why=False) if todo else ([], [], [])
     for i, t in zip(todo, traces):
         rows[i] = t.row
+    done = [row for row in rows if row is not None]
+    assert len(done) == len(changes)
     decided = set(todo)
     for g, group in alone.items():
         if groups[g][0] in decided:
-            keep(group, [rows[i] for i in groups[g]])  # type: ignore[misc]
+            keep(group, [done[i] for i in groups[g]])
     findings, _ = threshold_findings(changes, False)
-    return rows, [*findings, *unused]  # type: ignore[return-value]
+    return done, [*findings, *unused]
 
 
 def trace(changes: list[model.Change], *, config: Config, per_commit: bool, why: bool = True) -> tuple[list[Trace], list[model.Finding]]:

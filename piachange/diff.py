@@ -218,9 +218,10 @@ def _change(ctx: _Ctx, path: tuple[str, ...], what: str, old: dict, new: dict) -
         return _make(ctx, path, pattern, ctx.form.label_path(path), kind, before, after, btext, atext)
     if path[0] == "attachments" and len(path) == 2:
         return _attachment_change(ctx, path, before, after)
-    node = ctx.form.by_path.get(pattern)
-    if node is None or before == after:
+    found = ctx.form.by_path.get(pattern)
+    if found is None or before == after:
         return None
+    node = found
     item = ctx.form.label_path(path)
     if node.kind == "checks":
         return _checks_change(ctx, node, path, item, before or {}, after or {})

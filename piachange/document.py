@@ -373,6 +373,7 @@ class _Validator:
     def threshold_result(self, data: dict) -> None:
         """Warn when the しきい値判断結果 is not one that 対象人数 (and, in a 基礎項目評価書, 取扱者数 and
         重大事故) allow: a 重点 or 全項目 form holds 対象人数 alone, so both columns of the table are allowed."""
+        where: tuple[str, ...]
         if self.form.kind == "kiso":
             t = _table(data, "threshold")
             given = (_table(t, "population").get("count"), _table(t, "handlers").get("count"), _table(t, "incident").get("occurred"))

@@ -7,7 +7,7 @@ and given back by the reader. Anything that does not have the expected shape is 
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import Any, Callable
 
 from piachange import model
 from piachange.errors import PiaError
@@ -21,16 +21,16 @@ def encode_changes(changes: list[model.Change]) -> list[tuple]:
     return [tuple(getattr(ch, f) for f in _FIELDS) for ch in changes]
 
 
-def decode_changes(found: object) -> list[model.Change] | None:
+def decode_changes(found: Any) -> list[model.Change] | None:
     """Return the changes of a cache entry, or None for a miss or a damaged entry."""
     ok = isinstance(found, list) and all(isinstance(v, tuple) and len(v) == len(_FIELDS) for v in found)
-    return [model.Change(**dict(zip(_FIELDS, v))) for v in found] if ok else None  # type: ignore[union-attr]
+    return [model.Change(**dict(zip(_FIELDS, v))) for v in found] if ok else None
 
 
-def decode_items(found: object) -> tuple[list[Item], list[model.Finding]] | None:
+def decode_items(found: Any) -> tuple[list[Item], list[model.Finding]] | None:
     """Return the items one commit changed and its findings from a cache entry, or None."""
     try:
-        items, findings = found  # type: ignore[misc]
+        items, findings = found
         if not all(isinstance(a, str) and isinstance(p, tuple) for a, p in items):
             return None
         return list(items), [model.Finding(*f) for f in findings]
@@ -44,11 +44,11 @@ def encode_rows(rows: list[model.Row], findings: list[model.Finding]) -> tuple:
               r.reason, r.rule, r.warnings, r.override) for r in rows], [dataclasses.astuple(f) for f in findings])
 
 
-def decode_rows(found: object, commit: Callable[[str], model.Commit]) -> tuple[list[model.Row], list[model.Finding]] | None:
+def decode_rows(found: Any, commit: Callable[[str], model.Commit]) -> tuple[list[model.Row], list[model.Finding]] | None:
     """Return rows and findings from a cache entry (``commit`` gives a commit by sha), or None for a
     miss or a damaged entry."""
     try:
-        rows, findings = found  # type: ignore[misc]
+        rows, findings = found
         if any(len(ch) != len(_FIELDS) for ch, *_ in rows):
             return None
         return ([model.Row(model.Change(**dict(zip(_FIELDS, ch)), commits=tuple(commit(s) for s in shas)), *rest)

@@ -119,8 +119,9 @@ class History:
     def close(self) -> None:
         """Stop the persistent git processes."""
         if self._batch is not None:
-            self._batch.proc.kill()
-            self._batch.proc.wait()
+            if self._batch.proc is not None:
+                self._batch.proc.kill()
+                self._batch.proc.wait()
             self._batch = None
         if self._later is not None:
             self._later.stop()
@@ -342,7 +343,7 @@ class History:
         if self._batch is None:
             self._batch = self.repo.git.cat_file("--batch", as_process=True, istream=subprocess.PIPE)
         proc = self._batch.proc
-        assert proc.stdin is not None and proc.stdout is not None
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
         out: IO[bytes] = proc.stdout
         for k in range(0, len(shas), BATCH):
             chunk = shas[k : k + BATCH]
