@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from piachange import model
-from piachange.causes import Cause, commit_statements
+from piachange.causes import Cause
 from piachange.config import Config
 from piachange.links import Links
 from piachange.predicates import only_digits_differ, only_law_differs
@@ -79,16 +79,15 @@ def classify_by_assessment(changes: list[model.Change], *, config: Config,
     alone: ``known(its changes)`` gives them when they were kept, and the rows of those classified
     now go to ``keep(its changes, rows)``. The other assessments are classified together, as before.
     """
-    rs = config.ruleset
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, ch in enumerate(changes):
         groups.setdefault(_revision_key(ch, False), []).append(i)
+    statements = Statements(changes, config.ruleset)
     plain: dict[str, bool] = {}
     for ch in changes:  # in the order classify reads them: a bad trailer is the same first error
         for c in ch.commits:
             if c.sha not in plain:
-                plain[c.sha] = (not any(st.scope for st in commit_statements(c, rs.causes))
-                                and not any(c.sha.lower().startswith(o.commit) for o in rs.overrides))
+                plain[c.sha] = statements.uniform(c)
     rows: list[model.Row | None] = [None] * len(changes)
     alone = {g: [changes[i] for i in idx] for g, idx in groups.items()
              if all(plain[c.sha] for i in idx for c in changes[i].commits)}

@@ -136,7 +136,6 @@ class _Builder:
             rows, findings = self._per_commit(commits, scope)
         else:
             rows, findings = self._net(since, until, commits, scope)
-        hist.forget_versions()  # what the assessments are is known from the walk: 200 MB less at N=1000
         rows = sorted((self._dated(r, until) for r in rows), key=lambda r: r.date)
         changes = [r.change for r in rows]
         return model.Report(
@@ -202,6 +201,7 @@ class _Builder:
         done = self._known_by_commit(keys, lambda entry: decode_rows(entry, self.hist.commit))
         for c, found in self._walk([c for c in commits if c.sha not in done], scope, _Builder._rows):
             done[c.sha] = found
+        self.hist.forget_versions()  # what the assessments are is known from the walk: 200 MB less at N=1000
         return [r for c in commits for r in done[c.sha][0]], [f for c in commits for f in done[c.sha][1]]
 
     def _rows(self, walked: Walked, scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, Any]]:

@@ -72,6 +72,11 @@ class Statements:
             self.unscoped[shas] = out
         return out
 
+    def uniform(self, c: model.Commit) -> bool:
+        """Return True when what the commit states applies alike to every item it changed: no scope
+        and no override recorded for it, so nothing is resolved against the commit's other items."""
+        return self._plain(c) is not None and not any(c.sha.lower().startswith(o.commit) for o in self.rs.overrides)
+
     def unused(self) -> list[model.Finding]:
         """Return a finding for each scope entry that named none of the items its commit changed."""
         return self.scopes.unused()

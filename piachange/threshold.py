@@ -32,10 +32,15 @@ def level(population: int, high: bool) -> int:
     return _TABLE[population][1 if high else 0]
 
 
+def populations(form: str) -> tuple[Any, ...]:
+    """Return a form's 対象人数 choices: the rows of the table in rules.md §6, in order."""
+    return load_form(form).by_path[POPULATION if form == "kiso" else AFFAIR_POPULATION].choices
+
+
 def possible_levels(form: str, population: Any, handlers: Any = None, incident: Any = None) -> set[int]:
     """Return the levels (indexes into RESULTS) that 対象人数, 取扱者数 and 重大事故 allow; an input
     not given allows both columns of the table. Empty when 対象人数 is not one of the form's."""
-    pops = load_form(form).by_path[POPULATION if form == "kiso" else AFFAIR_POPULATION].choices
+    pops = populations(form)
     if population not in pops:
         return set()
     many = {"500人以上": (True,), "500人未満": (False,)}.get(handlers, (False, True))
@@ -73,8 +78,7 @@ def submission(ch: model.Change, per_commit: bool) -> str:
 
 
 def _judge(found: dict[str, model.Change]) -> tuple[str, bool]:
-    form = load_form("kiso")
-    pops = form.by_path[POPULATION].choices
+    pops = populations("kiso")
 
     def values(path: str, choices: tuple[Any, ...]) -> list[tuple[Any, Any]]:
         ch = found.get(path)
@@ -116,7 +120,7 @@ def _judge_population(ch: model.Change) -> tuple[str, bool]:
     """Judge a change of the 対象人数 of a 重点 or 全項目 assessment: does the required assessment
     rise above what the form is? 取扱者数 and 重大事故 are not in these forms: where they decide,
     the finding says so and is a warning."""
-    pops = load_form(ch.form).by_path[AFFAIR_POPULATION].choices
+    pops = populations(ch.form)
     if ch.before not in pops or ch.after not in pops:
         return "", False
     b, a, covers = pops.index(ch.before), pops.index(ch.after), COVERS[ch.form]
