@@ -17,15 +17,14 @@ import re
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Callable
-
-import jinja2
-import jinja2.sandbox
-from markupsafe import Markup
+from typing import TYPE_CHECKING, Any, Callable
 
 from piachange import model, schema
 from piachange.errors import PiaError
 from piachange.wareki import to_wareki
+
+if TYPE_CHECKING:
+    import jinja2
 
 FORMATS = ("md", "html", "csv", "xlsx", "json")
 JIZEN, JIGO = "事前", "事後"
@@ -188,6 +187,9 @@ def _autoescape(name: str | None) -> bool:
 
 
 def _environment(loader: jinja2.BaseLoader, sandboxed: bool = False) -> jinja2.Environment:
+    # Jinja2 is imported where a template is rendered: 12 ms that json, csv and xlsx do not need.
+    import jinja2.sandbox
+
     cls = jinja2.sandbox.SandboxedEnvironment if sandboxed else jinja2.Environment
     env = cls(
         loader=loader,
@@ -204,6 +206,8 @@ def _environment(loader: jinja2.BaseLoader, sandboxed: bool = False) -> jinja2.E
 
 
 def _context(data: dict[str, Any]) -> dict[str, Any]:
+    from markupsafe import Markup
+
     script = (templates_dir() / "report.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     # The script is our own file; its hash lets the page's CSP refuse every other script.
@@ -211,6 +215,8 @@ def _context(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _render_builtin(data: dict[str, Any], name: str) -> str:
+    import jinja2
+
     env = _environment(jinja2.FunctionLoader(_builtin_source))
     return env.get_template(name).render(_context(data))
 
@@ -218,6 +224,8 @@ def _render_builtin(data: dict[str, Any], name: str) -> str:
 def _render_user(data: dict[str, Any], path: Path) -> str:
     if not path.is_file():
         raise PiaError(f"{path}: template not found")
+    import jinja2
+
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(path.parent)), jinja2.FunctionLoader(_builtin_source)])
     env = _environment(loader, sandboxed=True)
     try:
