@@ -22,7 +22,7 @@ from typing import Any
 
 from piachange import __version__
 
-FORMAT = 2  # the layout of keys and values; bumped when it changes
+FORMAT = 3  # the layout of keys and values; bumped when it changes
 ENV = "PIACHANGE_CACHE_DIR"
 DIRNAME = "piachange-cache"
 _PENDING = 2000  # entries written at once

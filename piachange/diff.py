@@ -22,7 +22,6 @@ the difference was the cost of deepdiff's own bookkeeping, most of a report's ti
 
 from __future__ import annotations
 
-import pathlib
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -37,13 +36,19 @@ LEAF, INSTANCE, CONTAINER = "leaf", "instance", "container"
 
 
 def identity(doc: Document) -> str:
-    """Return an assessment's identity across renames: its 評価書番号, else the file stem."""
-    return name_of(doc.number, doc.file)
+    """Return an assessment's identity across renames (see name_of)."""
+    return name_of(doc.number, doc.file, doc.organization)
 
 
-def name_of(number: str, file: str) -> str:
-    """Return the identity of the assessment with this 評価書番号 (may be '') in this file."""
-    return number or pathlib.PurePosixPath(file).stem
+def name_of(number: str, file: str, organization: str = "") -> str:
+    """Return the identity of the assessment with this 評価書番号 and 評価実施機関名 (either may be '')
+    in this file: 「みなと台市長 3」, else 「3」, else the file's path.
+
+    A 評価書番号 is unique within its 評価実施機関 only: a repository kept for several
+    municipalities has a 3 for each of them. Without a 評価書番号 the file is all there is."""
+    if not number:
+        return file
+    return f"{organization} {number}" if organization else number
 
 
 def is_blank(value: Any) -> bool:
@@ -55,6 +60,7 @@ def is_blank(value: Any) -> bool:
 class _Ctx:
     form: Form
     assessment: str
+    number: str
     file: str
     old_file: str
     style: Style
@@ -69,7 +75,7 @@ def diff_documents(old: Document | None, new: Document | None, style: Style = St
     if old.form.kind != new.form.kind:
         # a different form kind is a different assessment: the old one ends, a new one starts
         return [_file_change(old, None, style), _file_change(None, new, style)]
-    ctx = _Ctx(new.form, identity(new), new.file, old.file if old.file != new.file else "", style)
+    ctx = _Ctx(new.form, identity(new), new.number, new.file, old.file if old.file != new.file else "", style)
     changes = [_change(ctx, path, what, old.data, new.data) for path, what in changed_items(new.form, old.data, new.data)]
     return [c for c in changes if c is not None]
 
@@ -242,7 +248,7 @@ def _make(ctx: _Ctx, path: tuple[str, ...], pattern: str, item: str, kind: str, 
     return model.Change(
         assessment=ctx.assessment, file=ctx.file, form=ctx.form.kind, path=path, pattern=pattern, item=item,
         kind=kind, star=ctx.form.star_of(pattern), before=before, after=after, before_text=btext,
-        after_text=atext, options=options, old_file=ctx.old_file,
+        after_text=atext, options=options, old_file=ctx.old_file, number=ctx.number,
     )
 
 
@@ -287,7 +293,7 @@ def _file_change(old: Document | None, new: Document | None, style: Style) -> mo
         kind, btext, atext = model.FILE_REMOVED, item, style.removed
     return model.Change(
         assessment=identity(doc), file=doc.file, form=doc.form.kind, path=(), pattern="", item=item, kind=kind,
-        star=star, before=None, after=None, before_text=btext, after_text=atext,
+        star=star, before=None, after=None, before_text=btext, after_text=atext, number=doc.number,
     )
 
 

@@ -41,8 +41,13 @@ class Document:
 
     @property
     def number(self) -> str:
-        """Return the 評価書番号 (identity across renames), or ''."""
+        """Return the 評価書番号 (with the 評価実施機関名, identity across renames), or ''."""
         return str(self.data.get("cover", {}).get("number", ""))
+
+    @property
+    def organization(self) -> str:
+        """Return the 評価実施機関名, or ''."""
+        return str(self.data.get("cover", {}).get("organization", ""))
 
     @property
     def title(self) -> str:

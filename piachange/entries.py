@@ -27,13 +27,16 @@ def decode_changes(found: Any) -> list[model.Change] | None:
     return [model.Change(**dict(zip(_FIELDS, v))) for v in found] if ok else None
 
 
-def decode_items(found: Any) -> tuple[list[Item], list[model.Finding]] | None:
-    """Return the items one commit changed and its findings from a cache entry, or None."""
+def decode_items(found: Any) -> tuple[list[Item], list[model.Finding], list[tuple[str, str]]] | None:
+    """Return the items one commit changed, its findings and the identities it changed (old, new)
+    from a cache entry, or None."""
     try:
-        items, findings = found
+        items, findings, links = found
         if not all(isinstance(a, str) and isinstance(p, tuple) for a, p in items):
             return None
-        return list(items), [model.Finding(*f) for f in findings]
+        if not all(isinstance(a, str) and isinstance(b, str) for a, b in links):
+            return None
+        return list(items), [model.Finding(*f) for f in findings], list(links)
     except (TypeError, ValueError):
         return None
 

@@ -42,7 +42,7 @@ class Commit:
 class Change:
     """One changed item of one assessment between two versions."""
 
-    assessment: str  # 評価書番号, else the file stem: stable identity across renames
+    assessment: str  # identity across renames: 評価実施機関名 and 評価書番号, else the path (diff.name_of)
     file: str  # repository path of the newer version (older one if removed)
     form: str  # zenkomoku | juten | kiso
     path: tuple[str, ...]  # concrete key path of the item (instance numbers as strings)
@@ -57,6 +57,7 @@ class Change:
     options: tuple[str, ...] = ()  # checkbox groups: the option keys that changed
     commits: tuple[Commit, ...] = ()  # oldest first; net mode: every commit that touched it
     old_file: str = ""  # set when the file was renamed
+    number: str = ""  # 評価書番号, as the file gives it ('' when it has none)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ REVIEW = (
     ("file", "ファイル"),
     ("path", "キー"),
 )
-ASSESSMENT_KEYS = ("assessment", "file", "form", "title", "number")
+ASSESSMENT_KEYS = ("assessment", "file", "form", "title", "number", "organization")
 
 
 # ───────── the model ─────────
@@ -109,7 +109,7 @@ def _assessments(given: tuple[dict[str, Any], ...], rows: list[dict[str, Any]]) 
     for r in rows:
         if r["assessment"] not in known:
             known.add(r["assessment"])
-            out.append({"assessment": r["assessment"], "file": r["file"], "form": r["form"], "title": "", "number": ""})
+            out.append({**{k: "" for k in ASSESSMENT_KEYS}, "assessment": r["assessment"], "file": r["file"], "form": r["form"]})
     for a in out:
         a["form_name"] = schema.FORM_NAMES.get(a["form"], a["form"])
         a["annex"] = schema.load_form(a["form"]).changes_annex if a["form"] in schema.FORM_KINDS else "変更箇所"

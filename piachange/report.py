@@ -44,12 +44,14 @@ from piachange.wareki import WarekiError, parse_date
 
 Progress = Callable[[int, int], None]
 Snapshot = dict[str, str]  # path -> blob sha
+Facts = tuple[str, str, str, str]  # what a readable version is: form, 評価書番号, title, 評価実施機関名
 AHEAD = 64  # commits whose new versions are read from git in one go
 PARALLEL = 1000  # commits to compare before the newer part of them is compared in a second process
 SHARE = 50  # per cent of such a walk's work done here (see _split), work done meanwhile included
 ENDS_WORK = 8  # the work of comparing one file of a net report's two ends, in _split's units (5.5 ms a file against 0.56 ms a unit, less the second process's start)
 T = TypeVar("T")
-Walked = Iterator[tuple[model.Commit, list[model.Change], list[model.Finding]]]  # commits with their changes and findings
+Link = tuple[str, str]  # an assessment's identity before and after a commit that changed it (a new 評価実施機関名 …)
+Walked = Iterator[tuple[model.Commit, list[model.Change], list[model.Finding], list[Link]]]  # commits with their changes, findings and links
 Then = Callable[["_Builder", Walked, tuple[str, ...]], Iterator[tuple[model.Commit, Any]]]  # what a walk makes of them
 Meanwhile = tuple[Callable[[], object], int]  # work done here while a second process walks, and how much (_split's units)
 
@@ -112,6 +114,12 @@ class _Version:
     form: str
     number: str
     title: str
+    organization: str
+
+    @property
+    def name(self) -> str:
+        """The assessment's identity (diff.name_of)."""
+        return name_of(self.number, self.path, self.organization)
 
 
 class _Builder:
@@ -122,7 +130,7 @@ class _Builder:
         self.style: Style = self.config.style
         self.tz = zone(self.config.timezone)
         self.findings: list[model.Finding] = []
-        self._known: dict[tuple[str, str], tuple[str, str, str] | None] = {}  # (path, blob) -> (form, number, title)
+        self._known: dict[tuple[str, str], Facts | None] = {}  # (path, blob) -> what the version is
         self._window: dict[bytes, list[model.Change] | None] = {}  # cached changes looked up for this window of AHEAD commits and the next
         self._style = repr(self.style)
 
@@ -207,18 +215,19 @@ class _Builder:
     def _rows(self, walked: Walked, scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, Any]]:
         """Classify each walked commit as a submission of its own; keep its rows and items in the cache."""
         setting = self._setting(scope)
-        for c, chs, unread in walked:
+        for c, chs, unread, links in walked:
             chs = [dataclasses.replace(ch, commits=(c,)) for ch in chs]
             rows, findings = classify.classify(chs, config=self.config, per_commit=True) if chs else ([], [])
             findings = [*unread, *findings]
             self.cache.put(_rows_key(setting, c.sha), encode_rows(rows, findings))
-            self._put_items(c, chs, unread, scope)  # a net report over these commits then needs no walk
+            self._put_items(c, chs, unread, links, scope)  # a net report over these commits then needs no walk
             yield c, (rows, findings)
 
     def _touched(self, commits: list[model.Commit], scope: tuple[str, ...],
-                 meanwhile: Meanwhile) -> list[tuple[model.Commit, list[Item]]]:
-        """Return the commits that changed something, each with the items it changed, oldest first;
-        do ``meanwhile`` before walking (while a second process, if any, walks its part).
+                 meanwhile: Meanwhile) -> list[tuple[model.Commit, list[Item], list[Link]]]:
+        """Return the commits that changed something, each with the items it changed and the
+        assessments it gave a new identity, oldest first; do ``meanwhile`` before walking (while a
+        second process, if any, walks its part).
 
         Which items a commit changes depends on the commit alone, so they are cached by commit:
         a warm net report neither diffs nor loads the changes of the commits in between."""
@@ -226,19 +235,19 @@ class _Builder:
         for c, found in self._walk([c for c in commits if c.sha not in done], scope, _Builder._items, meanwhile):
             done[c.sha] = found
         self.findings = [f for c in commits for f in done[c.sha][1]]
-        return [(c, done[c.sha][0]) for c in commits if done[c.sha][0]]
+        return [(c, done[c.sha][0], done[c.sha][2]) for c in commits if done[c.sha][0] or done[c.sha][2]]
 
     def _items(self, walked: Walked, scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, Any]]:
-        """Keep the items each walked commit changed (and its findings) in the cache."""
-        for c, chs, unread in walked:
-            yield c, self._put_items(c, chs, unread, scope)
+        """Keep the items each walked commit changed (and its findings and links) in the cache."""
+        for c, chs, unread, links in walked:
+            yield c, self._put_items(c, chs, unread, links, scope)
 
-    def _put_items(self, c: model.Commit, chs: list[model.Change], unread: list[model.Finding],
-                   scope: tuple[str, ...]) -> tuple[list[Item], list[model.Finding]]:
-        """Keep the items one commit changed (and its findings) in the cache; return them."""
+    def _put_items(self, c: model.Commit, chs: list[model.Change], unread: list[model.Finding], links: list[Link],
+                   scope: tuple[str, ...]) -> tuple[list[Item], list[model.Finding], list[Link]]:
+        """Keep the items one commit changed (and its findings and links) in the cache; return them."""
         items = [(ch.assessment, ch.path) for ch in chs]
-        self.cache.put(_items_key(scope, c.sha), (items, [dataclasses.astuple(f) for f in unread]))
-        return items, unread
+        self.cache.put(_items_key(scope, c.sha), (items, [dataclasses.astuple(f) for f in unread], links))
+        return items, unread, links
 
     def _known_by_commit(self, keys: dict[str, bytes], decode: Callable[[Any], T | None]) -> dict[str, T]:
         """Return {commit sha: decoded entry} for the commits whose entry under ``keys`` the cache has."""
@@ -309,7 +318,20 @@ class _Builder:
             parent = self.hist.parent(c)
             seen = len(self.findings)
             chs = self._diff(diffs.get(c.sha, []), parent, c, strict=False)
-            yield c, chs, self.findings[seen:]
+            yield c, chs, self.findings[seen:], self._links(diffs.get(c.sha, []))
+
+    def _links(self, delta: list[Delta]) -> list[Link]:
+        """Return the assessments a delta (just compared) gave a new identity: a 評価実施機関名 or
+        評価書番号 changed, in place or together with the file's name."""
+        def version(path: str, blob: str) -> _Version | None:
+            facts = self._facts(path, blob)
+            return _Version(path, blob, "", *facts) if facts is not None else None
+
+        olds = {p: version(p, a) for p, a, b in delta if a and not b}
+        news = {p: version(p, b) for p, a, b in delta if b and not a}
+        pairs = [(version(p, a), version(p, b)) for p, a, b in delta if a and b]
+        pairs += [(olds[q], news[p]) for p, q in _renames(olds, news).items()]
+        return [(old.name, new.name) for old, new in pairs if old is not None and new is not None and old.name != new.name]
 
     def _to_read(self, path: str, a: str | None, b: str | None) -> list[tuple[str, str]]:
         """Return the versions of one delta entry that must be parsed (none when the cache knows its changes)."""
@@ -327,13 +349,9 @@ class _Builder:
                 pairs.append(known if known is not None else (self._version(p, a, old_c, strict), self._version(p, b, new_c, strict)))
         olds = {p: self._version(p, a, old_c, strict) for p, a, b in delta if a and not b}
         news = {p: self._version(p, b, new_c, strict) for p, a, b in delta if b and not a}
-        by_number = {v.number: p for p, v in olds.items() if v is not None and v.number}
+        renamed = _renames(olds, news)
         for p, v in news.items():
-            q = by_number.pop(v.number, None) if v is not None and v.number else None
-            if q is not None:
-                pairs.append((olds.pop(q), v))  # renamed: same 評価書番号 inside
-            else:
-                pairs.append((None, v))
+            pairs.append((olds.pop(renamed[p]), v) if p in renamed else (None, v))
         pairs += [(v, None) for v in olds.values()]
         out: list[model.Change] = []
         for pair in pairs:
@@ -343,8 +361,8 @@ class _Builder:
                 out += self._changes(*pair)
         return out
 
-    def _facts(self, path: str, blob: str) -> tuple[str, str, str] | None:
-        """Return (form, 評価書番号, title) of a version the cache knows to be readable, else None."""
+    def _facts(self, path: str, blob: str) -> Facts | None:
+        """Return what a version the cache knows to be readable is, else None."""
         k = (path, blob)
         if k not in self._known:
             self._known[k] = _decode_facts(self.cache.get(key("version", path, blob)))
@@ -368,7 +386,7 @@ class _Builder:
                             "to this file are not attributed",
                 ))
                 return None
-            facts = self._known[(path, blob)] = (d.form.kind, d.number, d.title)
+            facts = self._known[(path, blob)] = (d.form.kind, d.number, d.title, d.organization)
             self.cache.put(key("version", path, blob), facts)
         return _Version(path, blob, sha, *facts)
 
@@ -432,18 +450,20 @@ class _Builder:
             if p in files:
                 v = self._version(p, blob, until, strict=True)
                 assert v is not None
-                out[p] = {"assessment": name_of(v.number, p), "file": p, "form": v.form, "title": v.title, "number": v.number}
+                out[p] = {"assessment": v.name, "file": p, "form": v.form, "title": v.title, "number": v.number,
+                          "organization": v.organization}
         for ch in changes:
             if ch.file not in out:
-                out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ""}
+                out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ch.number,
+                                "organization": ""}
         return tuple(out.values())
 
 
 def _walk_apart(opts: Options, cache_dir: str | None, shas: list[str], scope: tuple[str, ...], then: Then
-                ) -> tuple[list[Any], dict[bytes, bytes], dict[tuple[str, str], tuple[str, str, str]]]:
+                ) -> tuple[list[Any], dict[bytes, bytes], dict[tuple[str, str], Facts]]:
     """Walk commits in a second process: return what ``then`` made of each one, the cache
-    entries for the first process to write, and what each version it read is (form, 評価書番号,
-    title), which the report names its assessments with."""
+    entries for the first process to write, and what each version it read is (Facts), which the
+    report names its assessments with."""
     with History(opts.repo) as hist:
         cache = Cache(cache_dir, hold=True)
         try:
@@ -471,6 +491,25 @@ def _split(commits: list[model.Commit], diffs: dict[str, list[Delta]], share: in
     return len(commits)
 
 
+def _renames(olds: dict[str, _Version | None], news: dict[str, _Version | None]) -> dict[str, str]:
+    """Return {new path: old path} for the files removed and added that are one assessment renamed:
+    the same identity (評価実施機関名 and 評価書番号), else the same 評価書番号 where no other file
+    removed or added has it (a town that became a city, renamed with its files)."""
+    out: dict[str, str] = {}
+    by_name = {v.name: p for p, v in olds.items() if v is not None and v.number}
+    for p, v in news.items():
+        if v is not None and v.number and v.name in by_name:
+            out[p] = by_name.pop(v.name)
+    taken = set(out.values())
+    left = [(p, v) for p, v in olds.items() if v is not None and v.number and p not in taken]
+    added = [(p, v) for p, v in news.items() if v is not None and v.number and p not in out]
+    for p, v in added:
+        old = [q for q, w in left if w.number == v.number]
+        if len(old) == 1 and [x.number for _, x in added].count(v.number) == 1:
+            out[p] = old[0]
+    return out
+
+
 def _rows_key(setting: str, sha: str) -> bytes:
     """Return the cache key of one commit's classified rows under a setting (see _Builder._setting)."""
     return key("commit-rows", setting, sha)
@@ -481,9 +520,9 @@ def _items_key(scope: tuple[str, ...], sha: str) -> bytes:
     return key("commit-items", repr(scope), sha)
 
 
-def _decode_facts(found: object) -> tuple[str, str, str] | None:
-    """Return (form, 評価書番号, title) from a cache entry, or None."""
-    ok = isinstance(found, tuple) and len(found) == 3 and all(isinstance(x, str) for x in found)
+def _decode_facts(found: object) -> Facts | None:
+    """Return what a version is (Facts) from a cache entry, or None."""
+    ok = isinstance(found, tuple) and len(found) == 4 and all(isinstance(x, str) for x in found)
     return found if ok else None  # type: ignore[return-value]
 
 
@@ -496,24 +535,38 @@ class _Touches:
     """Which commits of the range touched which items, indexed so each net change is one lookup per level.
 
     A commit touches an item when its own diff changes the item, an enclosing instance or the
-    whole file: one of the two paths is a prefix of the other.
+    whole file: one of the two paths is a prefix of the other. An assessment is the same one
+    under every identity the range gave it (a commit that changed its 評価実施機関名 links the two).
     """
 
-    def __init__(self, touched: list[tuple[model.Commit, list[Item]]]) -> None:
-        self.commits = [c for c, _ in touched]
+    def __init__(self, touched: list[tuple[model.Commit, list[Item], list[Link]]]) -> None:
+        self.commits = [c for c, _, _ in touched]
+        self.same: dict[str, str] = {}  # identity -> the one standing for all of its assessment's identities
+        for _, _, links in touched:
+            for a, b in links:
+                ra, rb = self._one(a), self._one(b)
+                if ra != rb:
+                    self.same[rb] = ra
         self.at: dict[tuple[str, tuple[str, ...]], set[int]] = {}  # commits that changed exactly this path
         self.below: dict[tuple[str, tuple[str, ...]], set[int]] = {}  # … this path or anything inside it
-        for i, (_, items) in enumerate(touched):
+        for i, (_, items, _) in enumerate(touched):
             for assessment, path in items:
-                self.at.setdefault((assessment, path), set()).add(i)
+                one = self._one(assessment)
+                self.at.setdefault((one, path), set()).add(i)
                 for k in range(len(path) + 1):
-                    self.below.setdefault((assessment, path[:k]), set()).add(i)
+                    self.below.setdefault((one, path[:k]), set()).add(i)
+
+    def _one(self, name: str) -> str:
+        while name in self.same:
+            name = self.same[name]
+        return name
 
     def of(self, change: model.Change) -> tuple[model.Commit, ...]:
         """Return the commits that touched ``change``'s item, oldest first."""
-        found = set(self.below.get((change.assessment, change.path), ()))
+        one = self._one(change.assessment)
+        found = set(self.below.get((one, change.path), ()))
         for k in range(len(change.path)):
-            found |= self.at.get((change.assessment, change.path[:k]), set())
+            found |= self.at.get((one, change.path[:k]), set())
         return tuple(self.commits[i] for i in sorted(found))
 
 

@@ -48,7 +48,7 @@ class Statements:
         overrides: list[Statement] = []
         considered: list[str] = []
         for c in ch.commits:
-            recorded = [o for o in self.rs.overrides if c.sha.lower().startswith(o.commit) and o.file in ("", ch.file, ch.old_file, ch.assessment)]
+            recorded = [o for o in self.rs.overrides if c.sha.lower().startswith(o.commit) and o.file in ("", ch.file, ch.old_file, ch.assessment, ch.number)]
             plain = None if recorded else self._plain(c)
             if plain is not None:  # the same for every item the commit changed
                 per_commit.append(plain[0])

@@ -160,6 +160,19 @@ def test_an_override_recorded_after_the_fact_in_the_configuration(repo: Repo) ->
     assert any("files this ※ change 事後 although rule star-substantive says 事前" in w for w in row.warnings)
 
 
+@pytest.mark.parametrize(("named", "applies"), [("5", True), ("みなと台市長 5", True), (FILE, True), ("6", False)])
+def test_a_recorded_override_names_its_assessment_by_number_identity_or_path(repo: Repo, named: str, applies: bool) -> None:
+    cover = {"cover": {"number": "5", "organization": "みなと台市長"}}
+    repo.write(FILE, doc("juten", {**cover, "basic": {"linkage": {"status": "実施する", "legal_basis": "番号法第19条第8号"}}}))
+    first = repo.commit("初版")
+    repo.write(FILE, doc("juten", {**cover, "basic": {"linkage": {"status": "実施する", "legal_basis": "番号法第19条第9号"}}}))
+    sha = repo.commit("根拠の補正")
+    repo.write("piachange.toml", f'[[overrides]]\ncommit = "{sha}"\nfile = "{named}"\ntiming = "事前"\nreason = "念のため"\n')
+    [row] = build_report(Options(since=first, repo=str(repo.path))).rows
+    assert row.change.assessment == "みなと台市長 5"
+    assert row.override is applies
+
+
 def test_a_cause_recorded_after_the_fact_in_the_configuration(repo: Repo) -> None:
     repo.write(FILE, juten("番号法第19条第7号", {}))
     first = repo.commit("初版")

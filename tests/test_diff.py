@@ -134,7 +134,8 @@ def test_record_order_is_significant() -> None:
 def test_whole_file_added_removed_and_renamed() -> None:
     d = doc(base())
     [added] = diff_documents(None, d)
-    assert (added.kind, added.path, added.after_text, added.assessment) == (model.FILE_ADDED, (), "（新規作成）", "27")
+    assert (added.kind, added.path, added.after_text, added.assessment) == (model.FILE_ADDED, (), "（新規作成）", "呉市長 27")
+    assert added.number == "27"
     [removed] = diff_documents(d, None)
     assert (removed.kind, removed.after_text) == (model.FILE_REMOVED, "（削除）")
     new = base()
@@ -143,9 +144,14 @@ def test_whole_file_added_removed_and_renamed() -> None:
     assert (renamed.file, renamed.old_file, renamed.kind) == ("assessments/kenko-zoshin.toml", "assessments/kenko.toml", model.MODIFIED)
 
 
-def test_assessment_without_number_is_named_by_file_stem() -> None:
-    [ch] = diff_documents(None, doc(base(number=""), "assessments/kenko.toml"))
-    assert ch.assessment == "kenko"
+def test_assessment_is_named_by_organization_and_number_else_by_file() -> None:
+    # a 評価書番号 is unique within its 評価実施機関 only: one repository may keep several municipalities
+    d = base()
+    d["cover"]["organization"] = ""
+    [ch] = diff_documents(None, doc(d))
+    assert ch.assessment == "27"
+    [ch] = diff_documents(None, doc(base(number=""), "assessments/kure/kenko.toml"))
+    assert (ch.assessment, ch.number) == ("assessments/kure/kenko.toml", "")
 
 
 def test_attachment_table_is_one_item() -> None:

@@ -149,7 +149,58 @@ def test_renamed_file_with_the_same_number_is_a_content_diff(repo: Repo) -> None
     for per_commit in (False, True):
         [row] = build_report(Options(since=first, repo=str(repo.path), per_commit=per_commit)).rows
         ch = row.change
-        assert (ch.kind, ch.file, ch.old_file, ch.assessment) == (model.MODIFIED, "assessments/kenko-zoshin.toml", KENKO, "27")
+        assert (ch.kind, ch.file, ch.old_file, ch.assessment) == (model.MODIFIED, "assessments/kenko-zoshin.toml", KENKO, "呉市長 27")
+
+
+def city(org: str, **department: str) -> dict[str, Any]:
+    """Return assessment 27 of one municipality (seed 002 with its 評価実施機関名)."""
+    d = base()
+    d["cover"]["organization"] = org
+    d["basic"]["department"].update(department)
+    return d
+
+
+def test_municipalities_with_the_same_number_are_different_assessments(repo: Repo) -> None:
+    # A repository kept for several municipalities: each has its own 評価書番号 27.
+    repo.write("assessments/kure/kenko.toml", text(city("呉市長")))
+    repo.write("assessments/mihara/kenko.toml", text(city("三原市長")))
+    first = repo.commit("初版")
+    repo.write("assessments/kure/kenko.toml", text(city("呉市長", head_title="健康推進課長")))
+    kure = repo.commit("呉: 役職名")
+    repo.write("assessments/mihara/kenko.toml", text(city("三原市長", head_title="健康推進課長")))
+    mihara = repo.commit("三原: 役職名")
+    report = build_report(Options(since=first, repo=str(repo.path)))
+    got = sorted((r.change.assessment, r.change.file, [c.sha for c in r.change.commits], r.date) for r in report.rows)
+    assert got == [
+        ("三原市長 27", "assessments/mihara/kenko.toml", [mihara], dt.date(2026, 1, 7)),
+        ("呉市長 27", "assessments/kure/kenko.toml", [kure], dt.date(2026, 1, 6)),
+    ]
+    assert sorted(a["assessment"] for a in report.assessments) == ["三原市長 27", "呉市長 27"]
+    from piachange.render import render
+
+    md = render(report, "md").decode("utf-8")
+    assert md.count("| 健康推進課長 |") == 2  # each row once, under its own assessment
+
+
+def test_a_town_that_became_a_city_keeps_its_assessments(repo: Repo) -> None:
+    # the 評価実施機関名 and the file's name change in one commit: still one assessment, renamed
+    repo.write("assessments/kenko.toml", text(city("呉町長")))
+    first = repo.commit("初版")
+    repo.write("assessments/kenko.toml", text(city("呉町長", head_title="健康推進課長")))
+    before = repo.commit("役職名")
+    os.remove(repo.path / "assessments/kenko.toml")
+    repo.write("assessments/kure-kenko.toml", text(city("呉市長", head_title="健康推進課長")))
+    became = repo.commit("市制施行")
+    for per_commit in (False, True):
+        rows = build_report(Options(since=first, repo=str(repo.path), per_commit=per_commit)).rows
+        got = [(r.change.path, r.change.old_file, [c.sha for c in r.change.commits]) for r in rows]
+        if per_commit:
+            assert got == [(("basic", "department", "head_title"), "", [before]),
+                           (("cover", "organization"), "assessments/kenko.toml", [became])]
+        else:
+            assert sorted(got) == [(("basic", "department", "head_title"), "assessments/kenko.toml", [before]),
+                                   (("cover", "organization"), "assessments/kenko.toml", [became])]
+            assert {r.change.assessment for r in rows} == {"呉市長 27"}
 
 
 def test_new_and_deleted_assessments_are_one_row_each(repo: Repo) -> None:
