@@ -47,6 +47,18 @@ def encode_rows(rows: list[model.Row], findings: list[model.Finding]) -> tuple:
               r.reason, r.rule, r.warnings, r.override) for r in rows], [dataclasses.astuple(f) for f in findings])
 
 
+def encode_decisions(rows: list[model.Row]) -> list[tuple]:
+    """Return what was decided for each row, without its change (kept where the changes are known)."""
+    return [(r.date, r.timing, r.reason, r.rule, r.warnings, r.override) for r in rows]
+
+
+def decode_decisions(found: Any, changes: list[model.Change]) -> list[model.Row] | None:
+    """Return the rows of ``changes`` from a cache entry of their decisions, or None."""
+    if not isinstance(found, list) or len(found) != len(changes) or not all(isinstance(d, tuple) and len(d) == 6 for d in found):
+        return None
+    return [model.Row(ch, *d) for ch, d in zip(changes, found)]
+
+
 def decode_rows(found: Any, commit: Callable[[str], model.Commit]) -> tuple[list[model.Row], list[model.Finding]] | None:
     """Return rows and findings from a cache entry (``commit`` gives a commit by sha), or None for a
     miss or a damaged entry."""

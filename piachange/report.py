@@ -36,7 +36,8 @@ from piachange import classify, model, parallel
 from piachange.cache import ENV, Cache, key
 from piachange.config import Config, load_config
 from piachange.diff import diff_documents, name_of
-from piachange.entries import Item, decode_changes, decode_items, decode_rows, encode_changes, encode_rows
+from piachange.entries import (Item, decode_changes, decode_decisions, decode_items, decode_rows, encode_changes,
+                               encode_decisions, encode_rows)
 from piachange.errors import DocumentError, PiaError, Problem
 from piachange.history import Delta, History, trailer
 from piachange.values import Style
@@ -181,16 +182,15 @@ class _Builder:
             # its changes follow from the versions compared (and the style, in the setting); its rows, from them and the commits
             versions = sorted({(ch.old_file or ch.file, old.get(ch.old_file or ch.file, ""), ch.file, new.get(ch.file, ""))
                                for ch in group})
-            return key("net-assessment", setting, repr(versions),
+            return key("net-decisions", setting, repr(versions),
                        repr([(ch.path, ch.kind, tuple(c.sha for c in ch.commits)) for ch in group]))
 
         def known(group: list[model.Change]) -> list[model.Row] | None:
-            found = decode_rows(self.cache.get(group_key(group)), self.hist.commit)
-            return found[0] if found is not None else None
+            return decode_decisions(self.cache.get(group_key(group)), group)
 
         rows, findings = classify.classify_by_assessment(
             [dataclasses.replace(ch, commits=touches.of(ch)) for ch in net], config=self.config, known=known,
-            keep=lambda group, rows: self.cache.put(group_key(group), encode_rows(rows, [])))
+            keep=lambda group, rows: self.cache.put(group_key(group), encode_decisions(rows)))
         findings = [*self.findings, *findings]
         self.cache.put(k, encode_rows(rows, findings))
         return rows, findings
