@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from piachange.atomic import write_atomic
+from piachange.diff import identity
 from piachange.document import Document, load_bytes, read_path
 from piachange.errors import DocumentError, PiaError, Problem
 from piachange.fmt import format_document
@@ -54,11 +55,23 @@ def _load(path: str, out: Outcome) -> tuple[Document, bytes] | None:
 
 
 def check_paths(paths: list[str]) -> Outcome:
-    """Validate every file; one bad file never hides the others."""
+    """Validate every file; one bad file never hides the others. Two files that are one
+    assessment to a report (the same 評価実施機関名 and 評価書番号) are a problem too."""
     out = Outcome()
+    first: dict[str, str] = {}  # identity -> the file that has it
     for path in expand(paths):
         out.files += 1
-        _load(path, out)
+        loaded = _load(path, out)
+        if loaded is None or not loaded[0].number:
+            continue
+        doc = loaded[0]
+        name = identity(doc)
+        if name in first:
+            out.problems.append(Problem(path, doc.line_of(("cover", "number")),
+                                        f"評価書番号 {doc.number!r}{f' of {doc.organization}' if doc.organization else ''} "
+                                        f"is also the number of {first[name]}: a report would take the two for one assessment"))
+        else:
+            first[name] = path
     return out
 
 

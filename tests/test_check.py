@@ -163,13 +163,29 @@ def test_problems_in_one_file_do_not_hide_the_others(tmp_path: pathlib.Path) -> 
 def test_valid_files_pass_and_warnings_do_not_fail(tmp_path: pathlib.Path) -> None:
     text = (ROOT / "assessments" / "kaigo-juten.toml").read_text(encoding="utf-8")
     write(tmp_path, "ok.toml", text)
-    write(tmp_path, "warn.toml", text.replace("count = 2  # 委託の有無 件数 ※", "count = 3  # 委託の有無 件数 ※"))
+    warn = text.replace("count = 2  # 委託の有無 件数 ※", "count = 3  # 委託の有無 件数 ※")
+    write(tmp_path, "warn.toml", warn.replace('number = "7"', 'number = "99"'))
     done = run("check", "ok.toml", "warn.toml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     [(name, line, msg)] = problems(done.stderr)
     assert name == "warn.toml" and msg.startswith("warning: 委託の有無 says (3) 件 but 2 委託事項")
     assert text.splitlines()[line - 1].startswith("count = 2")
     assert done.stderr.splitlines()[-1] == "2 file(s) ok, 1 warning(s)"
+
+
+def test_two_files_of_one_assessment_are_a_problem(tmp_path: pathlib.Path) -> None:
+    # a report takes files with the same 評価実施機関名 and 評価書番号 for one assessment
+    text = (ROOT / "assessments" / "kaigo-juten.toml").read_text(encoding="utf-8")
+    write(tmp_path, "assessments/kaigo.toml", text)
+    write(tmp_path, "assessments/kaigo-copy.toml", text)
+    write(tmp_path, "assessments/other-city/kaigo.toml", text.replace('organization = "みなと台市長"', 'organization = "さくら町長"'))
+    done = run("check", cwd=tmp_path)
+    assert done.returncode == 1
+    [(name, line, msg)] = problems(done.stderr)
+    assert name == os.path.join("assessments", "kaigo.toml")  # the second one read (sorted: kaigo-copy first)
+    assert text.splitlines()[line - 1].startswith('number = "7"')
+    assert msg == ("評価書番号 '7' of みなと台市長 is also the number of " + os.path.join("assessments", "kaigo-copy.toml")
+                   + ": a report would take the two for one assessment")
 
 
 def test_a_missing_path_is_one_line(tmp_path: pathlib.Path) -> None:
