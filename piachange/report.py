@@ -147,13 +147,14 @@ class _Builder:
             rows, findings = self._net(since, until, commits, scope)
         rows = sorted((self._dated(r, until) for r in rows), key=lambda r: r.date)
         changes = [r.change for r in rows]
+        assessments = self._assessments(hist.files(until, scope), until, changes)
         return model.Report(
             since=since.sha[:9] if since else "empty tree",
             until=until.sha[:9],
             per_commit=opts.per_commit,
             rows=tuple(rows),
-            assessments=self._assessments(hist.files(until, scope), until, changes),
-            findings=tuple(findings),
+            assessments=assessments,
+            findings=(*findings, *_shared(assessments)),
             has_jizen=any(r.timing == "事前" for r in rows),
         )
 
@@ -489,6 +490,20 @@ def _split(commits: list[model.Commit], diffs: dict[str, list[Delta]], share: in
             return i
         done += w
     return len(commits)
+
+
+def _shared(assessments: tuple[dict, ...]) -> list[model.Finding]:
+    """Return a finding for each file whose assessment identity another file of the report has too."""
+    first: dict[str, str] = {}
+    out = []
+    for a in assessments:
+        name, file = a["assessment"], a["file"]
+        if name in first:
+            out.append(model.Finding(name, file, f"{first[name]} and {file} are both assessment 「{name}」, and their rows are"
+                                     " reported as one assessment's: give each its own 評価書番号 (piachange check says so too)"))
+        else:
+            first.setdefault(name, file)
+    return out
 
 
 def _renames(olds: dict[str, _Version | None], news: dict[str, _Version | None]) -> dict[str, str]:

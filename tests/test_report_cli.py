@@ -176,10 +176,25 @@ def test_municipalities_with_the_same_number_are_different_assessments(repo: Rep
         ("呉市長 27", "assessments/kure/kenko.toml", [kure], dt.date(2026, 1, 6)),
     ]
     assert sorted(a["assessment"] for a in report.assessments) == ["三原市長 27", "呉市長 27"]
+    assert not [f for f in report.findings if "are both assessment" in f.message]
     from piachange.render import render
 
     md = render(report, "md").decode("utf-8")
     assert md.count("| 健康推進課長 |") == 2  # each row once, under its own assessment
+
+
+def test_two_files_of_one_assessment_are_a_finding(repo: Repo) -> None:
+    repo.write("assessments/kenko.toml", text(city("呉市長")))
+    repo.write("assessments/kenko-copy.toml", text(city("呉市長")))
+    first = repo.commit("初版")
+    repo.write("assessments/kenko.toml", text(city("呉市長", head_title="健康推進課長")))
+    repo.write("assessments/kenko-copy.toml", text(city("呉市長", name="健康部")))
+    repo.commit("両方を編集")
+    for per_commit in (False, True):
+        report = build_report(Options(since=first, repo=str(repo.path), per_commit=per_commit))
+        [found] = [f for f in report.findings if "are both assessment" in f.message]
+        assert (found.assessment, found.file) == ("呉市長 27", "assessments/kenko.toml")
+        assert found.message.startswith("assessments/kenko-copy.toml and assessments/kenko.toml are both assessment 「呉市長 27」")
 
 
 def test_a_town_that_became_a_city_keeps_its_assessments(repo: Repo) -> None:
