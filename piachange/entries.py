@@ -43,13 +43,18 @@ def decode_items(found: Any) -> tuple[list[Item], list[model.Finding], list[tupl
 
 def encode_rows(rows: list[model.Row], findings: list[model.Finding]) -> tuple:
     """Return rows and findings as plain data for the cache (commits by sha)."""
-    return ([(tuple(getattr(r.change, f) for f in _FIELDS), tuple(c.sha for c in r.change.commits), r.date, r.timing,
-              r.reason, r.rule, r.warnings, r.override) for r in rows], [dataclasses.astuple(f) for f in findings])
+    return ([(tuple(getattr(r.change, f) for f in _FIELDS), tuple(c.sha for c in r.change.commits), *_decided(r))
+             for r in rows], [dataclasses.astuple(f) for f in findings])
+
+
+def _decided(r: model.Row) -> tuple:
+    """Return the fields of a row after its change, in order."""
+    return r.date, r.timing, r.reason, r.rule, r.warnings, r.override
 
 
 def encode_decisions(rows: list[model.Row]) -> list[tuple]:
     """Return what was decided for each row, without its change (kept where the changes are known)."""
-    return [(r.date, r.timing, r.reason, r.rule, r.warnings, r.override) for r in rows]
+    return [_decided(r) for r in rows]
 
 
 def decode_decisions(found: Any, changes: list[model.Change]) -> list[model.Row] | None:

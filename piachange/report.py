@@ -341,7 +341,7 @@ class _Builder:
         return [(path, x) for x in (a, b) if x and self._facts(path, x) is None]
 
     def _diff(self, delta: list[Delta], old_c: model.Commit | None, new_c: model.Commit, strict: bool) -> list[model.Change]:
-        """Return the changes of one delta (sorted by path); files are paired by path, then by 評価書番号."""
+        """Return the changes of one delta (sorted by path); files are paired by path, then as _renames pairs them."""
         pairs: list[tuple[_Version | None, _Version | None] | list[model.Change]] = []
         for p, a, b in delta:
             if a and b:
@@ -502,7 +502,7 @@ def _shared(assessments: tuple[dict, ...]) -> list[model.Finding]:
             out.append(model.Finding(name, file, f"{first[name]} and {file} are both assessment 「{name}」, and their rows are"
                                      " reported as one assessment's: give each its own 評価書番号 (piachange check says so too)"))
         else:
-            first.setdefault(name, file)
+            first[name] = file
     return out
 
 
