@@ -34,24 +34,21 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from piachange import classify, model, parallel
 from piachange.cache import ENV, Cache, key
+from piachange.compare import Comparer, Facts, Link, Snapshot, delta
 from piachange.config import Config, load_config
-from piachange.diff import diff_documents, name_of
-from piachange.entries import (Item, decode_changes, decode_decisions, decode_items, decode_rows, encode_changes,
-                               encode_decisions, encode_rows)
-from piachange.errors import DocumentError, PiaError, Problem
+from piachange.entries import Item, decode_decisions, decode_items, decode_rows, encode_decisions, encode_rows
+from piachange.errors import PiaError
 from piachange.history import Delta, History, trailer
+from piachange.touches import Touches
 from piachange.values import Style
 from piachange.wareki import WarekiError, parse_date
 
 Progress = Callable[[int, int], None]
-Snapshot = dict[str, str]  # path -> blob sha
-Facts = tuple[str, str, str, str]  # what a readable version is: form, 評価書番号, title, 評価実施機関名
 AHEAD = 64  # commits whose new versions are read from git in one go
 PARALLEL = 1000  # commits to compare before the newer part of them is compared in a second process
 SHARE = 50  # per cent of such a walk's work done here (see _split), work done meanwhile included
 ENDS_WORK = 8  # the work of comparing one file of a net report's two ends, in _split's units (5.5 ms a file against 0.56 ms a unit, less the second process's start)
 T = TypeVar("T")
-Link = tuple[str, str]  # an assessment's identity before and after a commit that changed it (a new 評価実施機関名 …)
 Walked = Iterator[tuple[model.Commit, list[model.Change], list[model.Finding], list[Link]]]  # commits with their changes, findings and links
 Then = Callable[["_Builder", Walked, tuple[str, ...]], Iterator[tuple[model.Commit, Any]]]  # what a walk makes of them
 Meanwhile = tuple[Callable[[], object], int]  # work done here while a second process walks, and how much (_split's units)
@@ -105,24 +102,6 @@ def build(opts: Options, progress: Progress | None = None) -> Built:
             cache.close()
 
 
-@dataclass(frozen=True)
-class _Version:
-    """A readable version of a file, known by its blob; parsed only when its changes are not cached."""
-
-    path: str
-    blob: str
-    commit: str  # where this run reads it
-    form: str
-    number: str
-    title: str
-    organization: str
-
-    @property
-    def name(self) -> str:
-        """The assessment's identity (diff.name_of)."""
-        return name_of(self.number, self.path, self.organization)
-
-
 class _Builder:
     def __init__(self, hist: History, opts: Options, progress: Progress | None, cache: Cache) -> None:
         self.hist, self.opts, self.progress, self.cache = hist, opts, progress, cache
@@ -130,10 +109,8 @@ class _Builder:
         self.config: Config = load_config(hist.root)
         self.style: Style = self.config.style
         self.tz = zone(self.config.timezone)
-        self.findings: list[model.Finding] = []
-        self._known: dict[tuple[str, str], Facts | None] = {}  # (path, blob) -> what the version is
-        self._window: dict[bytes, list[model.Change] | None] = {}  # cached changes looked up for this window of AHEAD commits and the next
-        self._style = repr(self.style)
+        self.compare = Comparer(hist, cache, self.style)
+        self.findings: list[model.Finding] = []  # of the commits walked: versions they left unreadable
 
     def build(self) -> model.Report:
         hist, opts = self.hist, self.opts
@@ -173,9 +150,9 @@ class _Builder:
         net: list[model.Change] = []
 
         def compare_ends() -> None:  # while a second process, if any, walks its part
-            net.extend(self._diff(ends, since, until, strict=True))
+            net.extend(self.compare.diff(ends, since, until, strict=True))
 
-        touches = _Touches(self._touched(commits, scope, meanwhile=(compare_ends, ENDS_WORK * len(ends))))
+        touches = Touches(self._touched(commits, scope, meanwhile=(compare_ends, ENDS_WORK * len(ends))))
         self.hist.forget_versions()  # classifying the submission needs none of them
         setting = self._setting(scope)
 
@@ -198,7 +175,7 @@ class _Builder:
 
     def _setting(self, scope: tuple[str, ...]) -> str:
         """Return what, besides the commits, decides the rows: the configuration, the style and the scope."""
-        return repr((self.config.source, self.config.raw, self.config.timezone, self._style, scope))
+        return repr((self.config.source, self.config.raw, self.config.timezone, repr(self.style), scope))
 
     def _per_commit(self, commits: list[model.Commit], scope: tuple[str, ...]) -> tuple[list[model.Row], list[model.Finding]]:
         """Return the rows and findings of every commit, oldest first.
@@ -302,7 +279,7 @@ class _Builder:
         finally:
             apart.stop()
         self.cache.put_taken(entries)
-        self._known.update(facts)  # what the versions it read are, even without a cache to hold them
+        self.compare.known.update(facts)  # what the versions it read are, even without a cache to hold them
         yield from zip(commits[half:], newer)
 
     def _walk_here(self, commits: list[model.Commit], scope: tuple[str, ...],
@@ -312,117 +289,14 @@ class _Builder:
             if i % AHEAD == 0:  # read together the versions whose changes the cache does not know
                 now = [d for x in commits[i : i + AHEAD] for d in diffs.get(x.sha, ())]
                 nxt = [d for x in commits[i + AHEAD : i + 2 * AHEAD] for d in diffs.get(x.sha, ())]
-                self._prefetch(now + nxt)  # the next window's too: its blobs are read while this one is compared
+                self.compare.prefetch(now + nxt)  # the next window's too: its blobs are read while this one is compared
                 here = {(p, x) for p, a, b in now for x in (a, b) if x}  # parsed by the next window
-                self.hist.read_ahead((v for d in now for v in self._to_read(*d)),
-                                     then=[v for d in nxt for v in self._to_read(*d) if v not in here])
+                self.hist.read_ahead((v for d in now for v in self.compare.to_read(*d)),
+                                     then=[v for d in nxt for v in self.compare.to_read(*d) if v not in here])
             parent = self.hist.parent(c)
-            seen = len(self.findings)
-            chs = self._diff(diffs.get(c.sha, []), parent, c, strict=False)
-            yield c, chs, self.findings[seen:], self._links(diffs.get(c.sha, []))
-
-    def _links(self, delta: list[Delta]) -> list[Link]:
-        """Return the assessments a delta (just compared) gave a new identity: a 評価実施機関名 or
-        評価書番号 changed, in place or together with the file's name."""
-        def version(path: str, blob: str) -> _Version | None:
-            facts = self._facts(path, blob)
-            return _Version(path, blob, "", *facts) if facts is not None else None
-
-        olds = {p: version(p, a) for p, a, b in delta if a and not b}
-        news = {p: version(p, b) for p, a, b in delta if b and not a}
-        pairs = [(version(p, a), version(p, b)) for p, a, b in delta if a and b]
-        pairs += [(olds[q], news[p]) for p, q in _renames(olds, news).items()]
-        return [(old.name, new.name) for old, new in pairs if old is not None and new is not None and old.name != new.name]
-
-    def _to_read(self, path: str, a: str | None, b: str | None) -> list[tuple[str, str]]:
-        """Return the versions of one delta entry that must be parsed (none when the cache knows its changes)."""
-        if a and b:
-            return [] if self._known_changes(path, a, path, b) is not None else [(path, a), (path, b)]
-        return [(path, x) for x in (a, b) if x and self._facts(path, x) is None]
-
-    def _diff(self, delta: list[Delta], old_c: model.Commit | None, new_c: model.Commit, strict: bool) -> list[model.Change]:
-        """Return the changes of one delta (sorted by path); files are paired by path, then as _renames pairs them."""
-        pairs: list[tuple[_Version | None, _Version | None] | list[model.Change]] = []
-        for p, a, b in delta:
-            if a and b:
-                # changes known for both blobs: both versions were readable, nothing to read
-                known = self._known_changes(p, a, p, b)
-                pairs.append(known if known is not None else (self._version(p, a, old_c, strict), self._version(p, b, new_c, strict)))
-        olds = {p: self._version(p, a, old_c, strict) for p, a, b in delta if a and not b}
-        news = {p: self._version(p, b, new_c, strict) for p, a, b in delta if b and not a}
-        renamed = _renames(olds, news)
-        for p, v in news.items():
-            pairs.append((olds.pop(renamed[p]), v) if p in renamed else (None, v))
-        pairs += [(v, None) for v in olds.values()]
-        out: list[model.Change] = []
-        for pair in pairs:
-            if isinstance(pair, list):
-                out += pair
-            elif pair[0] is not None or pair[1] is not None:
-                out += self._changes(*pair)
-        return out
-
-    def _facts(self, path: str, blob: str) -> Facts | None:
-        """Return what a version the cache knows to be readable is, else None."""
-        k = (path, blob)
-        if k not in self._known:
-            self._known[k] = _decode_facts(self.cache.get(key("version", path, blob)))
-        return self._known[k]
-
-    def _version(self, path: str, blob: str, commit: model.Commit | None, strict: bool) -> _Version | None:
-        """Return a version; an unreadable one fails the report at the ends of the range,
-        and is skipped (with a finding) in between."""
-        sha = commit.sha if commit else ""
-        facts = self._facts(path, blob)
-        if facts is None:
-            try:
-                d = self.hist.document(path, blob, sha)
-            except DocumentError as e:
-                if strict:
-                    raise
-                first = e.problems[0] if e.problems else Problem(path, 0, str(e))
-                self.findings.append(model.Finding(
-                    assessment=os.path.splitext(os.path.basename(path))[0], file=path,
-                    message=f"{first}: this version cannot be read; the changes of commit {sha[:9]} "
-                            "to this file are not attributed",
-                ))
-                return None
-            facts = self._known[(path, blob)] = (d.form.kind, d.number, d.title, d.organization)
-            self.cache.put(key("version", path, blob), facts)
-        return _Version(path, blob, sha, *facts)
-
-    def _prefetch(self, deltas: list[Delta]) -> None:
-        """Look up together the cached changes and versions of these delta entries (a few queries, not one each)."""
-        keys = {key("changes", self._style, p, a, p, b): None for p, a, b in deltas if a and b}
-        kept = self._window  # what an earlier call looked up for these entries is kept, the rest dropped
-        self._window = {k: kept[k] for k in keys if k in kept}
-        for k, found in self.cache.get_many([k for k in keys if k not in self._window]).items():
-            self._window[k] = decode_changes(found)
-        self._prefetch_versions([(p, x) for p, a, b in deltas for x in (a, b) if x])
-
-    def _prefetch_versions(self, versions: list[tuple[str, str]]) -> None:
-        """Look up together the cached facts of these (path, blob) versions."""
-        keys = {key("version", p, x): (p, x) for p, x in versions if (p, x) not in self._known}
-        for k, found in self.cache.get_many(list(keys)).items():
-            self._known[keys[k]] = _decode_facts(found)
-
-    def _known_changes(self, old_path: str, old_blob: str, new_path: str, new_blob: str) -> list[model.Change] | None:
-        """Return the cached changes between two versions ('' for a missing one), or None."""
-        k = key("changes", self._style, old_path, old_blob, new_path, new_blob)
-        if k not in self._window:
-            self._window[k] = decode_changes(self.cache.get(k))
-        return self._window[k]
-
-    def _changes(self, a: _Version | None, b: _Version | None) -> list[model.Change]:
-        """Return the changes from version ``a`` to ``b`` (None: the file is not there), cached by blobs."""
-        ends = [*((a.path, a.blob) if a else ("", "")), *((b.path, b.blob) if b else ("", ""))]
-        found = self._known_changes(*ends)
-        if found is not None:
-            return found
-        docs = [self.hist.document(v.path, v.blob, v.commit) if v else None for v in (a, b)]
-        out = self._window[key("changes", self._style, *ends)] = diff_documents(docs[0], docs[1], self.style)
-        self.cache.put(key("changes", self._style, *ends), encode_changes(out))
-        return out
+            seen = len(self.compare.unread)
+            chs = self.compare.diff(diffs.get(c.sha, []), parent, c, strict=False)
+            yield c, chs, self.compare.unread[seen:], self.compare.links(diffs.get(c.sha, []))
 
     def _dated(self, row: model.Row, until: model.Commit) -> model.Row:
         """Return the row with its 変更日 (most rows already have it: the commit's own date)."""
@@ -446,10 +320,10 @@ class _Builder:
         """Return the assessments that have changes, in file order (their versions are known already)."""
         out: dict[str, dict] = {}
         files = {ch.file for ch in changes}
-        self._prefetch_versions([(p, blob) for p, blob in snap.items() if p in files])
+        self.compare.prefetch_versions([(p, blob) for p, blob in snap.items() if p in files])
         for p, blob in snap.items():
             if p in files:
-                v = self._version(p, blob, until, strict=True)
+                v = self.compare.version(p, blob, until, strict=True)
                 assert v is not None
                 out[p] = {"assessment": v.name, "file": p, "form": v.form, "title": v.title, "number": v.number,
                           "organization": v.organization}
@@ -471,7 +345,7 @@ def _walk_apart(opts: Options, cache_dir: str | None, shas: list[str], scope: tu
             walker = _Builder(hist, opts, None, cache)
             walked = walker._walk_here(hist.commits_of(shas), scope)
             found = [found for _, found in then(walker, walked, scope)]
-            return found, cache.take(), {k: v for k, v in walker._known.items() if v is not None}
+            return found, cache.take(), {k: v for k, v in walker.compare.known.items() if v is not None}
         finally:
             cache.close()
 
@@ -506,25 +380,6 @@ def _shared(assessments: tuple[dict, ...]) -> list[model.Finding]:
     return out
 
 
-def _renames(olds: dict[str, _Version | None], news: dict[str, _Version | None]) -> dict[str, str]:
-    """Return {new path: old path} for the files removed and added that are one assessment renamed:
-    the same identity (評価実施機関名 and 評価書番号), else the same 評価書番号 where no other file
-    removed or added has it (a town that became a city, renamed with its files)."""
-    out: dict[str, str] = {}
-    by_name = {v.name: p for p, v in olds.items() if v is not None and v.number}
-    for p, v in news.items():
-        if v is not None and v.number and v.name in by_name:
-            out[p] = by_name.pop(v.name)
-    taken = set(out.values())
-    left = [(p, v) for p, v in olds.items() if v is not None and v.number and p not in taken]
-    added = [(p, v) for p, v in news.items() if v is not None and v.number and p not in out]
-    for p, v in added:
-        old = [q for q, w in left if w.number == v.number]
-        if len(old) == 1 and [x.number for _, x in added].count(v.number) == 1:
-            out[p] = old[0]
-    return out
-
-
 def _rows_key(setting: str, sha: str) -> bytes:
     """Return the cache key of one commit's classified rows under a setting (see _Builder._setting)."""
     return key("commit-rows", setting, sha)
@@ -533,56 +388,6 @@ def _rows_key(setting: str, sha: str) -> bytes:
 def _items_key(scope: tuple[str, ...], sha: str) -> bytes:
     """Return the cache key of the items one commit changed in a scope."""
     return key("commit-items", repr(scope), sha)
-
-
-def _decode_facts(found: object) -> Facts | None:
-    """Return what a version is (Facts) from a cache entry, or None."""
-    ok = isinstance(found, tuple) and len(found) == 4 and all(isinstance(x, str) for x in found)
-    return found if ok else None  # type: ignore[return-value]
-
-
-def delta(old: Snapshot, new: Snapshot) -> list[Delta]:
-    """Return the files that differ between two snapshots, sorted by path."""
-    return sorted(((p, old.get(p), new.get(p)) for p in {*old, *new} if old.get(p) != new.get(p)), key=lambda x: x[0])
-
-
-class _Touches:
-    """Which commits of the range touched which items, indexed so each net change is one lookup per level.
-
-    A commit touches an item when its own diff changes the item, an enclosing instance or the
-    whole file: one of the two paths is a prefix of the other. An assessment is the same one
-    under every identity the range gave it (a commit that changed its 評価実施機関名 links the two).
-    """
-
-    def __init__(self, touched: list[tuple[model.Commit, list[Item], list[Link]]]) -> None:
-        self.commits = [c for c, _, _ in touched]
-        self.same: dict[str, str] = {}  # identity -> the one standing for all of its assessment's identities
-        for _, _, links in touched:
-            for a, b in links:
-                ra, rb = self._one(a), self._one(b)
-                if ra != rb:
-                    self.same[rb] = ra
-        self.at: dict[tuple[str, tuple[str, ...]], set[int]] = {}  # commits that changed exactly this path
-        self.below: dict[tuple[str, tuple[str, ...]], set[int]] = {}  # … this path or anything inside it
-        for i, (_, items, _) in enumerate(touched):
-            for assessment, path in items:
-                one = self._one(assessment)
-                self.at.setdefault((one, path), set()).add(i)
-                for k in range(len(path) + 1):
-                    self.below.setdefault((one, path[:k]), set()).add(i)
-
-    def _one(self, name: str) -> str:
-        while name in self.same:
-            name = self.same[name]
-        return name
-
-    def of(self, change: model.Change) -> tuple[model.Commit, ...]:
-        """Return the commits that touched ``change``'s item, oldest first."""
-        one = self._one(change.assessment)
-        found = set(self.below.get((one, change.path), ()))
-        for k in range(len(change.path)):
-            found |= self.at.get((one, change.path[:k]), set())
-        return tuple(self.commits[i] for i in sorted(found))
 
 
 def parse_date_option(text: str) -> dt.date:

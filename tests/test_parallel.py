@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from piachange import history as history_module
-from piachange import parallel, report
+from piachange import compare, parallel, report
 from piachange.errors import PiaError, Problem
 
 from conftest import Repo, run_main
@@ -166,8 +166,8 @@ def test_an_unreadable_end_fails_before_the_walk_in_either_mode(history: Repo, m
     history.write(KENKO, text(with_systems(3)).replace('population = "', 'population = "たくさん', 1))
     history.commit("壊れた最新版")
     walked: list[bool] = []
-    real = report._Builder._diff
-    monkeypatch.setattr(report._Builder, "_diff", lambda self, delta, a, b, strict: walked.append(strict) or real(self, delta, a, b, strict))
+    real = compare.Comparer.diff
+    monkeypatch.setattr(compare.Comparer, "diff", lambda self, delta, a, b, strict: walked.append(strict) or real(self, delta, a, b, strict))
     errors = []
     for jobs in ("1", "2"):
         monkeypatch.setenv(parallel.ENV, jobs)
