@@ -24,12 +24,12 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 from typing import IO, Iterable, Iterator
 
 import git
 from git.util import hex_to_bin
 
+from piachange.background import BackgroundCatFile
 from piachange.document import Document
 from piachange.errors import DocumentError, PiaError
 from piachange.model import Commit
@@ -107,7 +107,7 @@ class History:
         self._builder = Builder()
         self._batch: git.Git.AutoInterrupt | None = None
         self._ahead: dict[str, bytes] = {}  # blobs read ahead of their turn
-        self._later: _Later | None = None  # blobs being read in the background for the next read_ahead
+        self._later: BackgroundCatFile | None = None  # blobs being read in the background for the next read_ahead
 
     def forget_versions(self) -> None:
         """Drop the parsed versions kept for a walk (its section builder's too): a report past its
@@ -315,7 +315,7 @@ class History:
         """Have the blobs of these (path, blob) versions at hand, unless parsed already, then start
         reading the blobs of ``then`` in the background for the next call.
 
-        Blobs read in the background come from a second ``git cat-file --batch`` (see _Later)
+        Blobs read in the background come from a second ``git cat-file --batch`` (see background.py)
         while this process parses the blobs it has: git's work overlaps with ours. What the
         background read did not bring (an object it could not read) is read now, in a few round
         trips; what was read ahead and not used is dropped, so memory stays bounded.
@@ -331,7 +331,7 @@ class History:
         if later and hasattr(os, "pread"):  # POSIX: elsewhere each window is read when its turn comes
             if self._later is None:
                 try:
-                    self._later = _Later(self.repo)
+                    self._later = BackgroundCatFile(self.repo.git.GIT_PYTHON_GIT_EXECUTABLE or "git", self.root)
                 except OSError:  # no second git to start: the next call reads them itself
                     return
             self._later.ask(later)
@@ -398,80 +398,6 @@ class History:
     def cache_dir(self) -> str:
         """Return where piachange keeps its cache for this repository (shared by its worktrees)."""
         return os.path.join(self.repo.common_dir, "piachange-cache")
-
-
-class _Later:
-    """A ``git cat-file --batch`` that answers in the background, into a temporary file: what is
-    asked for the next window is read by git while this process works on this one.
-
-    A file, not a pipe: git never waits for this process to drain it, and nothing here has to
-    run while git writes. ``take()`` reads the answers in order; where git has not written
-    them yet, it waits a moment and looks again. Once LATER_BYTES have been answered the
-    process is ended and a new one started, so the file stays small.
-    """
-
-    def __init__(self, repo: git.Repo) -> None:
-        self._out = tempfile.TemporaryFile()
-        try:
-            self._proc = subprocess.Popen([repo.git.GIT_PYTHON_GIT_EXECUTABLE or "git", "cat-file", "--batch"],
-                                          cwd=repo.working_dir, stdin=subprocess.PIPE, stdout=self._out,
-                                          stderr=subprocess.DEVNULL, bufsize=0)
-        except OSError:
-            self._out.close()
-            raise
-        self._asked: list[str] = []
-        self.taken = 0  # bytes of the file read so far
-
-    def ask(self, shas: list[str]) -> None:
-        """Ask for these objects; git answers them while the caller goes on."""
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.write("".join(f"{s}\n" for s in shas).encode("ascii"))
-            self._asked += shas
-        except OSError:  # git has ended: these are read when wanted instead
-            pass
-
-    def take(self) -> dict[str, bytes]:
-        """Wait for the answers to everything asked; return {sha: content} of the objects git returned."""
-        out: dict[str, bytes] = {}
-        fd = self._out.fileno()
-        data, pos = b"", 0
-        for sha in self._asked:
-            while True:  # until data holds the whole answer at pos
-                end = data.find(b"\n", pos)
-                header = data[pos:end].split() if end >= 0 else []
-                size = int(header[2]) if len(header) == 3 and header[2].isdigit() else 0
-                if end >= 0 and (len(header) != 3 or len(data) > end + size + 1):
-                    break
-                ended = self._proc.poll() is not None
-                more = os.pread(fd, max(os.fstat(fd).st_size - self.taken, 0), self.taken)
-                self.taken += len(more)
-                if more:
-                    data, pos = data[pos:] + more, 0
-                elif ended:  # git ended before answering everything
-                    self._asked = []
-                    return out
-                else:
-                    time.sleep(0.0005)
-            if len(header) == 3 and header[0] == sha.encode("ascii"):
-                out[sha] = data[end + 1 : end + 1 + size]
-                pos = end + 2 + size
-            else:  # missing, or not what was asked: read again when wanted
-                pos = end + 1
-        self._asked = []
-        return out
-
-    def stop(self) -> None:
-        """End git and drop the file."""
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.wait()
-        if self._proc.stdin is not None:
-            try:
-                self._proc.stdin.close()
-            except OSError:
-                pass
-        self._out.close()
 
 
 def _in_scope(path: str, mode: str, scope: tuple[str, ...]) -> bool:
