@@ -136,14 +136,14 @@ def _trace(changes: list[model.Change], *, config: Config, per_commit: bool,
             links.add(groups[j], j)
     adding: dict[tuple[str, ...], int] = {}
     for j, ch in enumerate(changes):
-        adding[groups[j]] = adding.get(groups[j], 0) + (ch.kind not in DELETIONS)
+        adding[groups[j]] = adding.get(groups[j], 0) + _adds(ch)
     for i, ch in enumerate(changes):
         has_jizen = links.has_other(groups[i], i)
         linked = links.of(groups[i], i) if has_jizen else []
         facts = {"has-jizen" if has_jizen else "no-jizen"}
         if linked:
             facts.add("linked-jizen")
-        others_adding = adding[groups[i]] - (ch.kind not in DELETIONS)
+        others_adding = adding[groups[i]] - _adds(ch)
         facts.add("adds-content" if others_adding else "no-added-content")
         # a stable decision did not depend on the submission: deciding again would give the same
         subj, d = subjects[i], first[i]
@@ -173,6 +173,23 @@ def _trace(changes: list[model.Change], *, config: Config, per_commit: bool,
         traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing, _wording(rs, d, subj, override),
                             links.why(i, linked) if why else ()))
     return traces, findings, statements.unused()
+
+
+def _adds(ch: model.Change) -> bool:
+    """Return whether a change adds or replaces content: anything but a deletion, and a count that
+    only goes down (「提供を行っている (2) 件」 → 「(1) 件」 beside the removed 提供先2) is part of a deletion."""
+    if ch.kind in DELETIONS:
+        return False
+    if ch.kind == model.COUNT:
+        return not _fewer(ch.before, ch.after)
+    if ch.kind == model.CHECKS and isinstance(ch.before, dict) and isinstance(ch.after, dict):
+        changed = {k for k in ch.before.keys() | ch.after.keys() if ch.before.get(k) != ch.after.get(k)}
+        return not all(k.endswith("_count") and _fewer(ch.before.get(k), ch.after.get(k)) for k in changed)
+    return True
+
+
+def _fewer(before: Any, after: Any) -> bool:
+    return isinstance(before, int) and isinstance(after, int) and after < before
 
 
 def explain(changes: list[model.Change], *, config: Config, per_commit: bool) -> dict[str, Any]:

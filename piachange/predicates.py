@@ -20,10 +20,12 @@ _NOT_LAW = (
     "作法", "論法", "算法", "便法", "話法", "語法", "書法", "兵法", "立法", "司法", "不規則", "変則",
 )
 _ARTICLE = rf"第{_N}(?:条|項|号)(?:の{_N})*(?:第?{_N}(?:条|項|号)(?:の{_N})*)*"
-_BEPPYO = rf"別表(?:第?{_N})?(?:の{_N})*(?:の項)?"
+# 別表 entries, and the numbered items of an ordinance's table (「主務省令第2条の表4の項」)
+_BEPPYO = rf"別表(?:第?{_N})?(?:の{_N})*(?:の項)?|表{_N}(?:の{_N})*の項"
 # Runs are bounded (no law name has a 40-character run or more than 8 connectors): an unbounded
 # run made every start position scan to the end of a long kanji text, quadratic in its length.
-_NAME = rf"(?:[{_HAN}{_KATA}]{{1,40}}(?:{_CONNECTORS})){{0,8}}[{_HAN}{_KATA}]{{0,40}}?(?:{_SUFFIXES})(?=第|別表|施行|[^{_HAN}{_KATA}]|$)"
+# A name never starts with 「・」: that is a bullet (「・番号法第9条」) or joins two names.
+_NAME = rf"(?![・･])(?:[{_HAN}{_KATA}]{{1,40}}(?:{_CONNECTORS})){{0,8}}[{_HAN}{_KATA}]{{0,40}}?(?:{_SUFFIXES})(?=第|別表|施行|[^{_HAN}{_KATA}]|$)"
 _LAW_RE = re.compile(rf"(?P<article>{_ARTICLE})|(?P<beppyo>{_BEPPYO})|(?P<name>{_NAME})")
 # Every character a law reference or a placeholder can consist of: masking replaces runs of them
 # with runs of them, so two texts whose other characters differ can never be equal once masked.
@@ -123,6 +125,7 @@ _MEASURE_RE = re.compile(r"[<＜]([^<>＜＞]{2,40}?)における(?:措置|処�
 def system_terms(text: str) -> set[str]:
     """Return the system and platform names a text mentions (「ガバメントクラウド」, 「中間サーバー」)."""
     # a bare 「システム」 (「①システムの名称」) names no system
-    terms = {m.group(0)[::-1] for m in _SYSTEM_REVERSED_RE.finditer(text[::-1])} - set(_SYSTEM_WORDS)
+    # 「・」 is a katakana character, but a name never starts with it: that is a bullet (「・中間サーバー」)
+    terms = {m.group(0)[::-1].lstrip("・･") for m in _SYSTEM_REVERSED_RE.finditer(text[::-1])} - set(_SYSTEM_WORDS)
     terms |= {m.group(1) for m in _MEASURE_RE.finditer(text)}
     return terms
