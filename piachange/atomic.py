@@ -32,6 +32,8 @@ def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> No
         raise PiaError(f"{path}: is a directory; not written")
     try:
         st = os.stat(target)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would be replaced by a file, not written to
+            raise PiaError(f"{path}: not a regular file; not written (print to standard output and redirect instead)")
         mode, owner = stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid)
     except FileNotFoundError:
         umask = os.umask(0)

@@ -65,11 +65,19 @@ def load_config(root: str) -> Config:
 def _read(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as e:
-        raise PiaError(f"{os.path.basename(path)}: invalid TOML: {e}") from None
+            raw = fh.read()
     except OSError as e:
         raise PiaError(f"{path}: cannot read: {e.strerror}") from None
+    name = os.path.basename(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise PiaError(f"{name}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}): save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise PiaError(f"{name}: invalid TOML: {e}") from None
 
 
 def parse_config(section: dict[str, Any], source: str) -> Config:

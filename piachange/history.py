@@ -161,8 +161,9 @@ class History:
                 day = parse_date(text)
             except WarekiError:
                 raise not_rev from None
-        start = dt.datetime.combine(day, dt.time(), tz)
-        out = self.repo.git.rev_list("-1", "--first-parent", f"--before={int(start.timestamp())}", until.sha)
+        start = int(dt.datetime.combine(day, dt.time(), tz).timestamp())
+        # "@<seconds> +0000": git reads a bare number below 100000000 as something else than seconds
+        out = self.repo.git.rev_list("-1", "--first-parent", f"--before=@{start} +0000", until.sha) if start > 0 else ""
         if out.strip():
             return self.commit(out.strip())
         if self.shallow:

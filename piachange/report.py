@@ -41,7 +41,7 @@ from piachange.errors import PiaError
 from piachange.history import Delta, History, trailer
 from piachange.touches import Touches
 from piachange.values import Style
-from piachange.wareki import WarekiError, parse_date
+from piachange.wareki import WarekiError, parse_date, to_wareki
 
 Progress = Callable[[int, int], None]
 AHEAD = 64  # commits whose new versions are read from git in one go
@@ -118,6 +118,9 @@ class _Builder:
         since = hist.resolve_since(opts.since, until, self.tz)
         scope = hist.scope(opts.paths, opts.cwd or os.getcwd())
         commits = hist.commits(since, until)
+        if since is not None and not commits and since.sha != until.sha:  # --until is in the history of --since
+            raise PiaError(f"--since {opts.since} ({since.sha[:9]}) is newer than --until {opts.until} ({until.sha[:9]}),"
+                           " which is in its history: swap them")
         if opts.per_commit:
             rows, findings = self._per_commit(commits, scope)
         else:
@@ -311,7 +314,7 @@ class _Builder:
         text = trailer(newest, "PIA-Date")
         if text:
             try:
-                return parse_date(text)
+                return _printable(parse_date(text))
             except WarekiError as e:
                 raise PiaError(f"commit {newest.sha[:9]}: PIA-Date: {e}") from None
         return newest.date.astimezone(self.tz).date()
@@ -393,6 +396,12 @@ def _items_key(scope: tuple[str, ...], sha: str) -> bytes:
 def parse_date_option(text: str) -> dt.date:
     """Parse ``--date`` (2026-03-16 or 令和8年3月16日); raise PiaError."""
     try:
-        return parse_date(text)
+        return _printable(parse_date(text))
     except WarekiError as e:
         raise PiaError(f"--date: {e}") from None
+
+
+def _printable(day: dt.date) -> dt.date:
+    """Return a 変更日 the table can print in 和暦; raise WarekiError for one before 明治."""
+    to_wareki(day)
+    return day

@@ -90,8 +90,9 @@ def parse_date(text: str) -> dt.date:
     s = unicodedata.normalize("NFKC", text).strip()
     try:
         return dt.date.fromisoformat(s)
-    except ValueError:
-        pass
+    except ValueError as e:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+            raise WarekiError(f"'{text}' is not a date: {e}") from None
     parsed = parse_wareki(s)
     if parsed.date is None:
         raise WarekiError(f"'{text}' is not a full date")

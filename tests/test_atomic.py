@@ -160,6 +160,14 @@ def test_a_missing_directory_is_an_error_not_a_traceback(out: pathlib.Path) -> N
         write_atomic(str(out / "no" / "such" / "dir.html"), "x", root=str(out))
 
 
+def test_a_fifo_is_not_replaced_by_a_file(out: pathlib.Path) -> None:
+    fifo = out / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(PiaError, match="pipe: not a regular file; not written"):
+        write_atomic(str(fifo), "x", root=str(out))
+    assert fifo.is_fifo() and leftovers(out) == []
+
+
 def test_report_output_never_follows_a_symlink_out_of_its_directory(repo: Repo, tmp_path: pathlib.Path) -> None:
     repo.write("assessments/kenko.toml", EXAMPLE_002.read_text(encoding="utf-8"))
     repo.commit("初版")

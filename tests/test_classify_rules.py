@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pathlib
 from typing import Any
 
 import pytest
@@ -227,3 +228,9 @@ def test_every_packaged_rule_names_real_items() -> None:
     bad["rules"][0] = {**bad["rules"][0], "path": ["basic.no_such_item"]}
     with pytest.raises(PiaError, match="names no item of any form"):
         build_ruleset({}, "piachange.toml", defaults=bad)
+
+
+def test_a_configuration_that_is_not_utf8_is_one_located_line(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "piachange.toml").write_bytes('[templates]\nlaw = "根拠法令の改正"\n'.encode("cp932"))
+    with pytest.raises(PiaError, match=r"^piachange.toml:2: not UTF-8 text \(byte 0x8d\): save it as UTF-8$"):
+        load_config(str(tmp_path))

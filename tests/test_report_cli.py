@@ -113,8 +113,10 @@ def test_since_by_date(repo: Repo, hist: dict[str, str], since: str, monkeypatch
     assert json.loads(out)["since"] == hist["sys2"][:9]
 
 
-def test_since_a_date_before_the_first_commit_is_the_empty_tree(repo: Repo, hist: dict[str, str]) -> None:
-    report = build_report(Options(since="2025-12-31", repo=str(repo.path)))
+@pytest.mark.parametrize("since", ["2025-12-31", "1973-03-03", "1970-01-01", "1900-01-01"])
+def test_since_a_date_before_the_first_commit_is_the_empty_tree(repo: Repo, hist: dict[str, str], since: str) -> None:
+    # git reads a bare number below 100000000 (1973-03-03) as something else than seconds: those once meant HEAD
+    report = build_report(Options(since=since, repo=str(repo.path)))
     [row] = report.rows
     assert (row.change.kind, row.change.after_text, report.since) == (model.FILE_ADDED, "（新規作成）", "empty tree")
     # every commit that changed the document; the two formatting-only commits changed nothing
@@ -125,12 +127,26 @@ def test_since_a_date_before_the_first_commit_is_the_empty_tree(repo: Repo, hist
     (["--since", "nope"], "Error: unknown revision 'nope' in "),
     (["--since", "v1", "--until", "v9"], "Error: unknown revision 'v9' in "),
     (["--since", "v1", "../outside.toml"], "Error: ../outside.toml: outside the repository "),
+    (["--since", "HEAD", "--until", "HEAD~2"], "Error: --since HEAD ("),  # reversed: once the diff backwards, 0 exit
+    (["--since", "v1", "--date", "1800-01-01"], "Error: --date: 1800-01-01 is before 明治"),
+    (["--since", "v1", "--date", "2026-02-30"], "Error: --date: '2026-02-30' is not a date: day is out of range for month"),
 ])
 def test_bad_ranges_are_one_line_and_exit_1(repo: Repo, hist: dict[str, str], args: list[str], message: str,
                                             monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
     code, out, err = cli(["report", *args], repo.path, monkeypatch, capsysbinary)
     assert (code, out) == (1, b"")
     assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_a_pia_date_before_meiji_is_one_line(repo: Repo, hist: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                              capsysbinary: Any) -> None:
+    d = with_systems(4)
+    d["basic"]["department"]["head_title"] = "健康政策課長"
+    repo.write(KENKO, text(d))
+    sha = repo.commit("所属長の役職名\n\nPIA-Date: 1800-01-01")
+    code, out, err = cli(["report", "--since", "HEAD~1"], repo.path, monkeypatch, capsysbinary)
+    assert (code, out) == (1, b"")
+    assert err == f"Error: commit {sha[:9]}: PIA-Date: 1800-01-01 is before 明治\n"
 
 
 def test_not_a_repository_is_one_line(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
