@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from piachange import model, schema
-from piachange.errors import PiaError
+from piachange.errors import PiaError, one_line
 from piachange.wareki import to_wareki
 
 if TYPE_CHECKING:
@@ -134,15 +134,19 @@ def render(report: model.Report, fmt: str, template: str | None = None) -> bytes
     if fmt not in FORMATS:
         raise PiaError(f"unknown report format {fmt!r}: expected one of {', '.join(FORMATS)}")
     data = report_json(report)
-    if template is not None:
-        return _render_user(data, Path(template)).encode("utf-8")
-    if fmt == "json":
-        return _json(data)
-    if fmt == "csv":
-        return _csv(data)
-    if fmt == "xlsx":
-        return _xlsx(data)
-    return (_render_builtin(data, f"report.{fmt}.jinja").rstrip("\n") + "\n").encode("utf-8")
+    try:
+        if template is not None:
+            return _render_user(data, Path(template)).encode("utf-8")
+        if fmt == "json":
+            return _json(data)
+        if fmt == "csv":
+            return _csv(data)
+        if fmt == "xlsx":
+            return _xlsx(data)
+        return (_render_builtin(data, f"report.{fmt}.jinja").rstrip("\n") + "\n").encode("utf-8")
+    except UnicodeEncodeError as e:  # what git gave as a file name that is not UTF-8 (surrogate escapes)
+        near = e.object[max(e.start - 30, 0) : e.end + 30].encode("utf-8", "backslashreplace").decode("utf-8")
+        raise PiaError(f"the report holds text that is not UTF-8 (a file name?) near '{one_line(near)}': rename it in git") from None
 
 
 def _json(data: dict[str, Any]) -> bytes:
@@ -386,6 +390,7 @@ def _csv(data: dict[str, Any]) -> bytes:
 XLSX_WIDTHS = (16, 36, 60, 60, 10, 32, 16, 4, 18, 6, 30, 12, 14, 24, 30)
 XLSX_CELL_MAX = 32767
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_UNSTORABLE = re.compile("[\ufffe\uffff\ud800-\udfff]")  # not XML characters, and no picture stands for them
 
 
 def _xlsx(data: dict[str, Any]) -> bytes:
@@ -448,6 +453,11 @@ def _put(cell: Any, text: str, where: str) -> None:
         return
     if len(text) > XLSX_CELL_MAX:
         raise PiaError(f"{where} has {len(text)} characters, more than an Excel cell holds ({XLSX_CELL_MAX}); use --format csv or html")
+    bad = _UNSTORABLE.search(text)
+    if bad and "\ud800" <= bad.group() <= "\udfff":  # surrogate escapes: bytes git gave that are not UTF-8
+        raise PiaError(f"{where}: text that is not UTF-8 (a file name?): rename it in git")
+    if bad:
+        raise PiaError(f"{where} holds U+{ord(bad.group()):04X}, which an XLSX file cannot hold; use --format csv or html")
     cell.value = _ILLEGAL.sub(lambda m: chr(0x2400 + ord(m.group())), text)
     cell.data_type = "s"  # openpyxl would store a str starting with "=" as a formula
     if text.startswith(_FORMULA_START):

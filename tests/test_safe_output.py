@@ -10,6 +10,7 @@ import csv
 import html.parser
 import io
 import json
+import os
 import pathlib
 import sys
 import time
@@ -173,3 +174,38 @@ def test_a_long_list_joined_by_nakaguro_does_not_stall_the_report(tmp_path: path
     [row] = build_report(Options(since="HEAD~1", repo=str(repo.path))).rows
     assert time.process_time() - start < 2
     assert row.change.path == ("cover", "special_notes")
+
+
+def _run(repo: Repo, *args: str) -> tuple[int, str]:
+    import subprocess
+
+    res = subprocess.run([sys.executable, "-m", "piachange", "report", "--since", "HEAD~1", *args], cwd=repo.path,
+                         capture_output=True, text=True)
+    return res.returncode, res.stderr
+
+
+def test_a_character_no_xlsx_can_hold_is_one_line_and_no_file(repo: Repo) -> None:
+    repo.write("assessments/kenko.toml", text(base()))
+    repo.commit("初版")
+    d = base()
+    d["basic"]["affair"]["name"] = "健康管理\uffffに関する事務"
+    repo.write("assessments/kenko.toml", text(d))
+    repo.commit("事務の名称")
+    code, err = _run(repo, "--format", "xlsx", "-o", "out.xlsx")
+    assert code == 1 and err.count("\n") == 1 and "holds U+FFFF, which an XLSX file cannot hold" in err
+    assert not (repo.path / "out.xlsx").exists()
+    assert _run(repo, "--format", "csv", "-o", "out.csv")[0] == 0  # kept as it is where it can be
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "csv", "json", "xlsx"])
+def test_a_file_name_that_is_not_utf8_is_one_line_in_every_format(repo: Repo, fmt: str) -> None:
+    name = os.fsdecode(b"assessments/\x89\xee.toml")  # Shift_JIS bytes: git keeps them as they are
+    repo.write(name, text(base()))
+    repo.commit("初版")
+    d = base()
+    d["basic"]["affair"]["name"] = "健康管理事務（改）"
+    repo.write(name, text(d))
+    repo.commit("事務の名称")
+    code, err = _run(repo, "--format", fmt, "-o", f"out.{fmt}")
+    assert code == 1 and err.count("\n") == 1 and "not UTF-8" in err and "Traceback" not in err, err
+    assert not (repo.path / f"out.{fmt}").exists()
