@@ -22,12 +22,14 @@ the difference was the cost of deepdiff's own bookkeeping, most of a report's ti
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 from piachange import model
 from piachange.document import Document
 from piachange.schema import Form, Node, pattern_of
+from piachange.threshold import PATHS as THRESHOLD_INPUTS
 from piachange.values import Style, render
 
 SKIP = frozenset({"meta", "changes"})
@@ -77,7 +79,16 @@ def diff_documents(old: Document | None, new: Document | None, style: Style = St
         return [_file_change(old, None, style), _file_change(None, new, style)]
     ctx = _Ctx(new.form, identity(new), new.number, new.file, old.file if old.file != new.file else "", style)
     changes = [_change(ctx, path, what, old.data, new.data) for path, what in changed_items(new.form, old.data, new.data)]
-    return [c for c in changes if c is not None]
+    return _with_context([c for c in changes if c is not None], old.data, new.data)
+
+
+def _with_context(changes: list[model.Change], old: dict, new: dict) -> list[model.Change]:
+    """Return the changes, those of a しきい値判断 input carrying every input's values in both
+    versions: judging a change of 対象人数 needs the 取扱者数 and 重大事故 the assessment states."""
+    if not any(c.form == "kiso" and ".".join(c.path) in THRESHOLD_INPUTS for c in changes):
+        return changes
+    context = tuple((p, _lookup(old, tuple(p.split("."))), _lookup(new, tuple(p.split(".")))) for p in THRESHOLD_INPUTS)
+    return [dataclasses.replace(c, context=context) if ".".join(c.path) in THRESHOLD_INPUTS else c for c in changes]
 
 
 def changed_items(form: Form, old: dict, new: dict) -> list[tuple[tuple[str, ...], str]]:

@@ -58,6 +58,7 @@ class Change:
     commits: tuple[Commit, ...] = ()  # oldest first; net mode: every commit that touched it
     old_file: str = ""  # set when the file was renamed
     number: str = ""  # 評価書番号, as the file gives it ('' when it has none)
+    context: tuple[tuple[str, Any, Any], ...] = ()  # a しきい値判断 input's: (path, before, after) of every input, changed or not
 
 
 @dataclass(frozen=True)

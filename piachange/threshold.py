@@ -79,12 +79,17 @@ def submission(ch: model.Change, per_commit: bool) -> str:
 
 def _judge(found: dict[str, model.Change]) -> tuple[str, bool]:
     pops = populations("kiso")
+    stated = {p: (b, a) for ch in found.values() for p, b, a in ch.context}  # what the two versions give, changed or not
+    known = set(found)
 
     def values(path: str, choices: tuple[Any, ...]) -> list[tuple[Any, Any]]:
         ch = found.get(path)
-        if ch is None:
-            return [(c, c) for c in choices]  # unchanged and unknown here: every value is possible
-        return [(ch.before, ch.after)]
+        if ch is not None:
+            return [(ch.before, ch.after)]
+        if path in stated and all(v in choices for v in stated[path]):
+            known.add(path)
+            return [stated[path]]
+        return [(c, c) for c in choices]  # not given (blank, or not known here): every value is possible
 
     pop_pairs = [(pops.index(b), pops.index(a)) for b, a in values(POPULATION, pops) if b in pops and a in pops]
     hand = values(HANDLERS, ("500人以上", "500人未満"))
@@ -98,11 +103,11 @@ def _judge(found: dict[str, model.Change]) -> tuple[str, bool]:
         after = level(pa, ha == "500人以上" or ia == "発生あり")
         if after > before:
             cond = []
-            if POPULATION not in found:
+            if POPULATION not in known:
                 cond.append(f"対象人数 {pops[pa]}")
-            if HANDLERS not in found:
+            if HANDLERS not in known:
                 cond.append(f"取扱者数 {ha}")
-            if INCIDENT not in found:
+            if INCIDENT not in known:
                 cond.append(f"重大事故 {ia}")
             rises.setdefault((before, after), []).append("、".join(cond))
     if not rises:

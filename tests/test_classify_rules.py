@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import pathlib
 from typing import Any
@@ -234,3 +235,20 @@ def test_a_configuration_that_is_not_utf8_is_one_located_line(tmp_path: pathlib.
     (tmp_path / "piachange.toml").write_bytes('[templates]\nlaw = "根拠法令の改正"\n'.encode("cp932"))
     with pytest.raises(PiaError, match=r"^piachange.toml:2: not UTF-8 text \(byte 0x8d\): save it as UTF-8$"):
         load_config(str(tmp_path))
+
+
+def test_the_threshold_judges_with_the_inputs_the_assessment_states() -> None:
+    """A 基礎 whose 取扱者数 (500人未満) and 重大事故 (発生なし) are stated and unchanged: 対象人数 rising to
+    10万人以上30万人未満 requires a 重点項目評価, certainly, and no 全項目評価 (rules.md §6)."""
+    from piachange.threshold import threshold_findings
+
+    context = (("threshold.population.count", "1万人以上10万人未満", "10万人以上30万人未満"),
+               ("threshold.handlers.count", "500人未満", "500人未満"), ("threshold.incident.occurred", "発生なし", "発生なし"))
+    ch = model.Change("市長 1", "kiso.toml", "kiso", ("threshold", "population", "count"), "threshold.population.count",
+                      "対象人数", model.CHOICE, False, "1万人以上10万人未満", "10万人以上30万人未満", "1万人以上10万人未満",
+                      "10万人以上30万人未満", context=context)
+    [finding] = threshold_findings([ch], False)[0]
+    assert finding.severity == "error"
+    assert finding.message.endswith("rises from 基礎項目評価 to 基礎項目評価及び重点項目評価: a new 重点項目評価 is required")
+    [unknown] = threshold_findings([dataclasses.replace(ch, context=())], False)[0]  # blank inputs: every value is possible
+    assert "全項目評価" in unknown.message
