@@ -18,7 +18,6 @@ from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from piachange import model
-from piachange.causes import Cause
 from piachange.config import Config
 from piachange.links import Links
 from piachange.predicates import only_digits_differ, only_law_differs

@@ -227,18 +227,17 @@ def _change(ctx: _Ctx, path: tuple[str, ...], what: str, old: dict, new: dict) -
     before, after = _lookup(old, path), _lookup(new, path)
     pattern = pattern_of(ctx.form, path)
     if what == INSTANCE:
-        node = ctx.form.by_path[pattern]
+        group = ctx.form.by_path[pattern]
         if before is None:
-            kind, btext, atext = model.INSTANCE_ADDED, ctx.style.blank, instance_text(ctx.form, node, path, after, ctx.style)
+            kind, btext, atext = model.INSTANCE_ADDED, ctx.style.blank, instance_text(ctx.form, group, path, after, ctx.style)
         else:
-            kind, btext, atext = model.INSTANCE_REMOVED, instance_text(ctx.form, node, path, before, ctx.style), ctx.style.removed
+            kind, btext, atext = model.INSTANCE_REMOVED, instance_text(ctx.form, group, path, before, ctx.style), ctx.style.removed
         return _make(ctx, path, pattern, ctx.form.label_path(path), kind, before, after, btext, atext)
     if path[0] == "attachments" and len(path) == 2:
         return _attachment_change(ctx, path, before, after)
-    found = ctx.form.by_path.get(pattern)
-    if found is None or before == after:
+    node = ctx.form.by_path.get(pattern)
+    if node is None or before == after:
         return None
-    node = found
     item = ctx.form.label_path(path)
     if node.kind == "checks":
         return _checks_change(ctx, node, path, item, before or {}, after or {})

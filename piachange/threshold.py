@@ -79,21 +79,22 @@ def submission(ch: model.Change, per_commit: bool) -> str:
 
 def _judge(found: dict[str, model.Change]) -> tuple[str, bool]:
     pops = populations("kiso")
-    stated = {p: (b, a) for ch in found.values() for p, b, a in ch.context}  # what the two versions give, changed or not
-    known = set(found)
+    choices = {POPULATION: pops, HANDLERS: ("500人以上", "500人未満"), INCIDENT: ("発生あり", "発生なし")}
+    given = {p: (ch.before, ch.after) for p, ch in found.items()}
+    # an input not changed is what the two versions state, when they state one of its choices
+    for ch in found.values():
+        for p, b, a in ch.context:
+            if p not in given and b in choices[p] and a in choices[p]:
+                given[p] = (b, a)
+    known = set(given)
 
-    def values(path: str, choices: tuple[Any, ...]) -> list[tuple[Any, Any]]:
-        ch = found.get(path)
-        if ch is not None:
-            return [(ch.before, ch.after)]
-        if path in stated and all(v in choices for v in stated[path]):
-            known.add(path)
-            return [stated[path]]
-        return [(c, c) for c in choices]  # not given (blank, or not known here): every value is possible
+    def values(path: str) -> list[tuple[Any, Any]]:
+        # not given (blank, or not known here): every value is possible
+        return [given[path]] if path in given else [(c, c) for c in choices[path]]
 
-    pop_pairs = [(pops.index(b), pops.index(a)) for b, a in values(POPULATION, pops) if b in pops and a in pops]
-    hand = values(HANDLERS, ("500人以上", "500人未満"))
-    inc = values(INCIDENT, ("発生あり", "発生なし"))
+    pop_pairs = [(pops.index(b), pops.index(a)) for b, a in values(POPULATION) if b in pops and a in pops]
+    hand = values(HANDLERS)
+    inc = values(INCIDENT)
     if not pop_pairs:
         return "", False
     rises: dict[tuple[int, int], list[str]] = {}
