@@ -251,13 +251,14 @@ class ScopeIndex:
     def covers(self, st: Statement, change: model.Change, sha: str) -> bool:
         """Return True when the statement's scope names the change's item (or an ancestor of it)."""
         hit = False
+        paths = (change.path, *change.copy_of)  # a place printing an item again goes with the item
         for entry in st.scope:
             self.where.setdefault((st.origin, entry), change)
             if is_glob(entry):
-                ok = glob_matches(entry, change.path)
+                ok = any(glob_matches(entry, p) for p in paths)
             else:
                 target = self._resolve(entry, change.form, sha, st)
-                ok = target is not None and change.path[: len(target)] == target
+                ok = target is not None and any(p[: len(target)] == target for p in paths)
             if ok:
                 self.used.add((st.origin, entry))
                 hit = True

@@ -79,7 +79,61 @@ def diff_documents(old: Document | None, new: Document | None, style: Style = St
         return [_file_change(old, None, style), _file_change(None, new, style)]
     ctx = _Ctx(new.form, identity(new), new.number, new.file, old.file if old.file != new.file else "", style)
     changes = [_change(ctx, path, what, old.data, new.data) for path, what in changed_items(new.form, old.data, new.data)]
-    return _with_context([c for c in changes if c is not None], old.data, new.data)
+    found = [c for c in changes if c is not None]
+    return _with_context(_with_copies(ctx, found, old.data, new.data), old.data, new.data)
+
+
+def _with_copies(ctx: _Ctx, changes: list[model.Change], old: dict, new: dict) -> list[model.Change]:
+    """Return the changes and one for every place that prints a changed item again, in form order:
+    Ⅲ 1. 特定個人情報ファイル名 prints its file's Ⅱ 1. (and Ⅲ carries ※), Ⅰ 3. the names of all files."""
+    added: list[model.Change] = []
+    for copy in ctx.form.copies:
+        if "*" in copy.path:  # one place per instance: a copy of each change of the item
+            added += [_copied(ctx, copy, ch) for ch in changes if ch.pattern == copy.copy_of]
+        else:  # one place for every instance: compared as a whole
+            added += _gathered(ctx, copy, old, new)
+    if not added:
+        return changes
+    return sorted([*changes, *added], key=lambda c: order_key(ctx.form, c.path))
+
+
+def _copied(ctx: _Ctx, copy: Node, change: model.Change) -> model.Change:
+    numbers = iter(seg for p, seg in zip(change.pattern.split("."), change.path) if p == "*")
+    path = tuple(next(numbers) if p == "*" else p for p in copy.parts)
+    return dataclasses.replace(change, path=path, pattern=copy.path, item=ctx.form.label_path(path),
+                               star=ctx.form.star_of(copy.path), copy_of=(change.path,))
+
+
+def _gathered(ctx: _Ctx, copy: Node, old: dict, new: dict) -> list[model.Change]:
+    source = ctx.form.by_path[copy.copy_of]
+    before = {p: _lookup(old, p) for p in _concrete(copy.copy_of.split("."), old, ())}
+    after = {p: _lookup(new, p) for p in _concrete(copy.copy_of.split("."), new, ())}
+    if list(before.values()) == list(after.values()):
+        return []
+    btext, atext = ("\n".join(_text(source, v, ctx.style) for v in side.values() if not is_blank(v)) for side in (before, after))
+    if not btext:
+        kind, btext = model.ADDED, ctx.style.blank
+    elif not atext:
+        kind, atext = model.REMOVED, ctx.style.removed
+    else:
+        kind = model.MODIFIED
+    changed = tuple(p for p in sorted({*before, *after}, key=lambda p: order_key(ctx.form, p)) if before.get(p) != after.get(p))
+    made = _make(ctx, copy.parts, copy.path, ctx.form.label_path(copy.parts), kind,
+                 list(before.values()), list(after.values()), btext, atext)
+    return [dataclasses.replace(made, copy_of=changed)]
+
+
+def _concrete(pattern: list[str], data: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Yield the concrete paths of ``data`` that match a pattern, instances in number order."""
+    if not pattern:
+        yield path
+        return
+    if not isinstance(data, dict):
+        return
+    head, rest = pattern[0], pattern[1:]
+    keys = sorted((k for k in data if k.isdigit()), key=int) if head == "*" else [head] if head in data else []
+    for k in keys:
+        yield from _concrete(rest, data[k], (*path, k))
 
 
 def _with_context(changes: list[model.Change], old: dict, new: dict) -> list[model.Change]:
@@ -193,20 +247,9 @@ def _lookup(data: Any, path: tuple[str, ...]) -> Any:
     return data
 
 
-_INDEXES: dict[int, tuple[Form, dict[str, int]]] = {}
-
-
-def _index(form: Form) -> dict[str, int]:
-    """Return {pattern: print position}; kept by identity, as hashing a whole Form costs more than sorting."""
-    found = _INDEXES.get(id(form))
-    if found is None or found[0] is not form:
-        found = _INDEXES[id(form)] = (form, {n.path: i for i, n in enumerate(form.nodes)})
-    return found[1]
-
-
 def order_key(form: Form, path: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:
     """Return a sort key that puts items in the order the form prints them."""
-    idx = _index(form)
+    idx = form.print_order
     pat: list[str] = []
     key: list[tuple[int, int, str]] = []
     for seg in path:

@@ -168,6 +168,11 @@ class _Validator:
                     of = children["*"].label.replace("{n}", "n")
                     hint = _suggest(key, [unicodedata.normalize("NFKC", key).lstrip("0") or "1"])
                     self.err(p, f"'{self.where(p)}': '{key}' is not an instance number{' of ' + of if of else ''} (use 1, 2, …){hint}")
+                elif f"{parent}.{key}".lstrip(".") in self.form.copy_paths:
+                    copy = self.form.copy_paths[f"{parent}.{key}".lstrip(".")]
+                    numbers = iter(seg for c, seg in zip(copy.parts, p) if c == "*")
+                    source = ".".join(next(numbers, "*") if c == "*" else c for c in copy.copy_of.split("."))
+                    self.err(p, f"unknown key '{self.where(p)}': the form prints it from {source}; write it there")
                 else:
                     self.err(p, f"unknown key '{self.where(p)}'{_suggest(key, cands)}")
                 continue

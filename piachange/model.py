@@ -59,6 +59,7 @@ class Change:
     old_file: str = ""  # set when the file was renamed
     number: str = ""  # 評価書番号, as the file gives it ('' when it has none)
     context: tuple[tuple[str, Any, Any], ...] = ()  # a しきい値判断 input's: (path, before, after) of every input, changed or not
+    copy_of: tuple[tuple[str, ...], ...] = ()  # a place that prints stored items again: the paths of those that changed
 
 
 @dataclass(frozen=True)

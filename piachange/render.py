@@ -97,6 +97,7 @@ def _row(row: model.Row) -> dict[str, Any]:
         "form": c.form,
         "kind": c.kind,
         "star": c.star,
+        "copy_of": [".".join(p) for p in c.copy_of],
     }
 
 

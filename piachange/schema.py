@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import tomllib
@@ -15,7 +16,8 @@ CONTAINER_KINDS = frozenset({"group", "repeat"})
 FORM_KINDS = ("zenkomoku", "juten", "kiso")
 FORM_NAMES = {"zenkomoku": "全項目評価書", "juten": "重点項目評価書", "kiso": "基礎項目評価書"}
 _CIRCLED = set("①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳")
-_NODE_FIELDS = {"path", "kind", "number", "label", "prefix", "star", "star_note", "choices", "options", "max", "min", "note", "in_item"}
+_NODE_FIELDS = {"path", "kind", "number", "label", "prefix", "star", "star_note", "choices", "options", "max", "min", "note", "in_item",
+                "copy_of"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ class Node:
     min: int = 0
     note: str = ""
     in_item: bool = True  # false: a heading the 変更箇所 項目 column leaves out (as published tables do)
+    copy_of: str = ""  # a place that prints this stored item again (Ⅲ 1. 特定個人情報ファイル名 = files.*.name)
     parts: tuple[str, ...] = field(default=(), compare=False)
+    order: int = field(default=0, compare=False)  # position in print order, copies included
 
     @property
     def key(self) -> str:
@@ -92,11 +96,29 @@ class Form:
     version: int
     changes_annex: str
     uncertain: str
-    nodes: tuple[Node, ...]
+    nodes: tuple[Node, ...]  # the items a document stores, in print order
+    copies: tuple[Node, ...] = ()  # places that print a stored item again: never stored, never validated
 
     @functools.cached_property
     def by_path(self) -> dict[str, Node]:
         return {n.path: n for n in self.nodes}
+
+    @functools.cached_property
+    def copy_paths(self) -> dict[str, Node]:
+        return {n.path: n for n in self.copies}
+
+    @functools.cached_property
+    def copies_of(self) -> dict[str, tuple[Node, ...]]:
+        """Return {stored item's pattern: the places that print it again}."""
+        out: dict[str, tuple[Node, ...]] = {}
+        for n in self.copies:
+            out[n.copy_of] = (*out.get(n.copy_of, ()), n)
+        return out
+
+    @functools.cached_property
+    def print_order(self) -> dict[str, int]:
+        """Return {pattern: position in print order}, copies included."""
+        return {n.path: n.order for n in (*self.nodes, *self.copies)}
 
     @functools.cached_property
     def children(self) -> dict[str, tuple[Node, ...]]:
@@ -124,7 +146,8 @@ class Form:
         """Return whether an item carries ※, by itself or through its heading (exceptions win)."""
         parts = pattern.split(".")
         for i in range(len(parts), 0, -1):
-            n = self.by_path.get(".".join(parts[:i]))
+            p = ".".join(parts[:i])
+            n = self.by_path.get(p) or self.copy_paths.get(p)
             if n is not None and n.star is not None:
                 return n.star
         return False
@@ -154,7 +177,7 @@ class Form:
                 words.append(self.by_path[star].heading(seg))
                 continue
             pat.append(seg)
-            node = self.by_path.get(exact)
+            node = self.by_path.get(exact) or self.copy_paths.get(exact)
             if node is None:
                 words.append(seg)
                 continue
@@ -181,6 +204,7 @@ def pattern_of(form: Form, concrete: str | tuple[str, ...]) -> str:
 def _parse(kind: str, data: dict, origin: str) -> Form:
     head = data.get("form", {})
     nodes: list[Node] = []
+    copies: list[Node] = []
     seen: set[str] = set()
     for i, raw in enumerate(data.get("node", [])):
         unknown = set(raw) - _NODE_FIELDS
@@ -192,7 +216,8 @@ def _parse(kind: str, data: dict, origin: str) -> Form:
             raise PiaError(f"{origin}: node {path} comes before its parent {parent}")
         if path in seen:
             raise PiaError(f"{origin}: node {path} is defined twice")
-        kind_ = raw.get("kind", "group")
+        copy_of = raw.get("copy_of", "")
+        kind_ = raw.get("kind", "text" if copy_of else "group")  # a copy takes its item's kind, below
         if kind_ not in LEAF_KINDS | CONTAINER_KINDS:
             raise PiaError(f"{origin}: node {path}: unknown kind {kind_!r}")
         seen.add(path)
@@ -200,7 +225,7 @@ def _parse(kind: str, data: dict, origin: str) -> Form:
             Option(o["key"], o["label"], bool(o.get("detail", False)), bool(o.get("count", False)))
             for o in raw.get("options", [])
         )
-        nodes.append(
+        (copies if copy_of else nodes).append(
             Node(
                 path=path,
                 kind=kind_,
@@ -215,7 +240,9 @@ def _parse(kind: str, data: dict, origin: str) -> Form:
                 min=int(raw.get("min", 0)),
                 note=raw.get("note", ""),
                 in_item=bool(raw.get("in_item", True)),
+                copy_of=copy_of,
                 parts=tuple(path.split(".")),
+                order=i,
             )
         )
     return Form(
@@ -226,7 +253,18 @@ def _parse(kind: str, data: dict, origin: str) -> Form:
         changes_annex=head.get("changes_annex", "変更箇所"),
         uncertain=head.get("uncertain", ""),
         nodes=tuple(nodes),
+        copies=tuple(_copy(nodes, c, origin) for c in copies),
     )
+
+
+def _copy(nodes: list[Node], copy: Node, origin: str) -> Node:
+    """Return a copy with the kind of the stored item it prints again (whose instances name the copy's)."""
+    source = next((n for n in nodes if n.path == copy.copy_of), None)
+    if source is None or not source.is_leaf:
+        raise PiaError(f"{origin}: node {copy.path}: copy_of {copy.copy_of!r} is not an item of the form")
+    if copy.path.count("*") not in (0, copy.copy_of.count("*")):
+        raise PiaError(f"{origin}: node {copy.path}: a copy has the instances (*) of {copy.copy_of} or none")
+    return dataclasses.replace(copy, kind=source.kind)
 
 
 @functools.cache

@@ -166,3 +166,45 @@ def test_attachment_table_is_one_item() -> None:
 def test_unchanged_document_is_empty() -> None:
     d = doc(base())
     assert diff_documents(d, doc(base())) == []
+
+
+def test_a_renamed_file_changes_every_place_that_prints_its_name() -> None:
+    old = base()
+    new = base()
+    new["files"]["1"]["name"] = "健康増進ファイル"
+    changes = diff_documents(doc(old), doc(new))
+    assert [(".".join(c.path), c.star, c.before_text, c.after_text) for c in changes] == [
+        ("basic.file_names", False, "健康管理ファイル", "健康増進ファイル"),
+        ("files.1.name", False, "健康管理ファイル", "健康増進ファイル"),
+        ("risks.1.file_name", True, "健康管理ファイル", "健康増進ファイル"),
+    ]
+    assert [c.item for c in changes] == [
+        "Ⅰ 基本情報 3. 特定個人情報ファイル名",
+        "Ⅱ 特定個人情報ファイルの概要 1. 特定個人情報ファイル名",
+        "Ⅲ リスク対策 1. 特定個人情報ファイル名",
+    ]
+    assert [c.copy_of for c in changes] == [(("files", "1", "name"),), (), (("files", "1", "name"),)]
+
+
+def test_the_names_of_all_files_print_in_one_place() -> None:
+    old = base()
+    old["files"]["2"] = {"name": "予防接種ファイル"}
+    old["risks"]["2"] = {}
+    new = dict(old, files={**old["files"], "2": {"name": "予防接種台帳ファイル"}})
+    changes = {".".join(c.path): c for c in diff_documents(doc(old), doc(new))}
+    assert sorted(changes) == ["basic.file_names", "files.2.name", "risks.2.file_name"]
+    whole = changes["basic.file_names"]
+    assert (whole.before_text, whole.after_text) == ("健康管理ファイル\n予防接種ファイル", "健康管理ファイル\n予防接種台帳ファイル")
+    assert whole.copy_of == (("files", "2", "name"),)
+
+
+def test_a_new_file_is_one_instance_and_a_new_name_among_the_files() -> None:
+    old = base()
+    new = base()
+    new["files"]["2"] = {"name": "予防接種ファイル"}
+    new["risks"]["2"] = {}
+    changes = diff_documents(doc(old), doc(new))
+    assert [(".".join(c.path), c.kind) for c in changes] == [
+        ("basic.file_names", model.MODIFIED), ("files.2", model.INSTANCE_ADDED), ("risks.2", model.INSTANCE_ADDED),
+    ]
+    assert changes[0].after_text == "健康管理ファイル\n予防接種ファイル"

@@ -196,7 +196,8 @@ def test_check_paths_over_real_files(inputs: list[bytes]) -> None:
             assert p.file in paths, p
             raw = inputs[paths.index(p.file)]
             assert 0 <= p.line <= raw.count(b"\n") + 1, p
-        failed = {p.file for p in out.problems}
+        # a file with the 評価書番号 of another is a problem of the two together, not of its own
+        failed = {p.file for p in out.problems if "is also the number of" not in p.message}
         for path, raw in zip(paths, inputs):
             assert (path in failed) == (load_or_problems(raw) is None), path
 

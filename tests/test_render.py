@@ -162,7 +162,8 @@ def test_report_json_names_are_stable() -> None:
     data = render.report_json(sample_report())
     assert list(data) == ["since", "until", "per_commit", "has_jizen", "findings", "assessments", "rows"]
     assert list(data["rows"][0]) == ["assessment", "file", "path", "item", "date", "date_wareki", "before", "after",
-                                     "timing", "reason", "rule", "commits", "author", "warnings", "override", "form", "kind", "star"]
+                                     "timing", "reason", "rule", "commits", "author", "warnings", "override", "form", "kind", "star",
+                                     "copy_of"]
     row = data["rows"][7]
     assert row["path"] == "files.1.outsourcing.items.2.contractor"
     assert row["date"] == "2026-03-10" and row["date_wareki"] == "令和8年3月10日"

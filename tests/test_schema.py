@@ -1,0 +1,57 @@
+"""Form definitions: places that print a stored item again (``copy_of``)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from piachange.document import DocumentError, load_bytes
+from piachange.errors import PiaError
+from piachange.schema import _parse, load_form
+
+
+
+def _form(*nodes: dict) -> dict:
+    return {"form": {"kind": "juten"}, "node": list(nodes)}
+
+
+FILES = ({"path": "files", "kind": "group"}, {"path": "files.*", "kind": "repeat"},
+         {"path": "files.*.name", "kind": "text", "label": "特定個人情報ファイル名"})
+
+
+def test_a_copy_takes_the_kind_of_its_item_and_is_not_stored() -> None:
+    form = _parse("juten", _form(*FILES, {"path": "risks", "kind": "group", "star": True},
+                                 {"path": "risks.*", "kind": "repeat"},
+                                 {"path": "risks.*.file_name", "copy_of": "files.*.name", "number": "1.", "label": "特定個人情報ファイル名"}), "t")
+    [copy] = form.copies
+    assert (copy.kind, copy.copy_of) == ("text", "files.*.name")
+    assert "risks.*.file_name" not in form.by_path
+    assert form.star_of("risks.*.file_name") is True
+    assert form.print_order["risks.*.file_name"] > form.print_order["files.*.name"]
+
+
+@pytest.mark.parametrize("copy, message", [
+    ({"path": "files.*.again", "copy_of": "files.*.nmae"}, "copy_of 'files.*.nmae' is not an item of the form"),
+    ({"path": "files.*.again", "copy_of": "files.*"}, "copy_of 'files.*' is not an item of the form"),
+    ({"path": "other.*.x.*.y", "copy_of": "files.*.name"}, "a copy has the instances (*) of files.*.name or none"),
+])
+def test_a_copy_of_nothing_is_refused(copy: dict, message: str) -> None:
+    nodes = [*FILES, {"path": "other", "kind": "group"}, {"path": "other.*", "kind": "repeat"},
+             {"path": "other.*.x", "kind": "group"}, {"path": "other.*.x.*", "kind": "repeat"}, copy]
+    with pytest.raises(PiaError, match=re.escape(message)):
+        _parse("juten", _form(*nodes), "t")
+
+
+def test_the_places_a_file_name_is_printed_in() -> None:
+    for kind in ("juten", "zenkomoku"):
+        form = load_form(kind)
+        assert sorted(c.path for c in form.copies_of["files.*.name"]) == ["basic.file_names", "risks.*.file_name"]
+
+
+def test_a_copy_written_into_a_document_is_an_unknown_key() -> None:
+    raw = '[meta]\nform = "juten"\nschema_version = 1\n\n[risks.1]\nfile_name = "健康管理ファイル"\n'
+    with pytest.raises(DocumentError) as e:
+        load_bytes(raw.encode("utf-8"), "x.toml")
+    assert [(p.line, p.message) for p in e.value.problems] == [
+        (6, "unknown key 'risks.1.file_name': the form prints it from files.1.name; write it there")]
