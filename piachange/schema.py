@@ -17,7 +17,7 @@ FORM_KINDS = ("zenkomoku", "juten", "kiso")
 FORM_NAMES = {"zenkomoku": "全項目評価書", "juten": "重点項目評価書", "kiso": "基礎項目評価書"}
 _CIRCLED = set("①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳")
 _NODE_FIELDS = {"path", "kind", "number", "label", "prefix", "star", "star_note", "choices", "options", "max", "min", "note", "in_item",
-                "copy_of"}
+                "copy_of", "annex"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class Node:
     min: int = 0
     note: str = ""
     in_item: bool = True  # false: a heading the 変更箇所 項目 column leaves out (as published tables do)
+    annex: bool = False  # printed as an annex of its own: the 項目 column names it without its parents' headings
     copy_of: str = ""  # a place that prints this stored item again (Ⅲ 1. 特定個人情報ファイル名 = files.*.name)
     parts: tuple[str, ...] = field(default=(), compare=False)
     order: int = field(default=0, compare=False)  # position in print order, copies included
@@ -181,6 +182,8 @@ class Form:
             if node is None:
                 words.append(seg)
                 continue
+            if node.annex:
+                words = []
             if node.in_item:
                 words += [node.prefix, node.heading()]
         if option:
@@ -240,6 +243,7 @@ def _parse(kind: str, data: dict, origin: str) -> Form:
                 min=int(raw.get("min", 0)),
                 note=raw.get("note", ""),
                 in_item=bool(raw.get("in_item", True)),
+                annex=bool(raw.get("annex", False)),
                 copy_of=copy_of,
                 parts=tuple(path.split(".")),
                 order=i,

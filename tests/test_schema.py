@@ -55,3 +55,9 @@ def test_a_copy_written_into_a_document_is_an_unknown_key() -> None:
         load_bytes(raw.encode("utf-8"), "x.toml")
     assert [(p.line, p.message) for p in e.value.problems] == [
         (6, "unknown key 'risks.1.file_name': the form prints it from files.1.name; write it there")]
+
+
+def test_an_annex_is_named_without_the_headings_above_it() -> None:
+    assert load_form("juten").label_path(("files", "1", "records")) == "(別添1) 特定個人情報ファイル記録項目"
+    assert load_form("zenkomoku").label_path(("files", "2", "records")) == "(別添2) 特定個人情報ファイル記録項目"
+    assert load_form("juten").label_path(("files", "1", "name")) == "Ⅱ 特定個人情報ファイルの概要 1. 特定個人情報ファイル名"
