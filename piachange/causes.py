@@ -281,15 +281,15 @@ class ScopeIndex:
                 if not any(glob_names_node(entry, f) for f in forms):
                     raise PiaError(f"{st.origin}: scope entry {entry!r} names no item of a {'/'.join(forms)} form")
                 continue
-            errors = []
+            errors: list[PiaError] = []
             for f in forms:
                 try:
                     self._resolve(entry, f, sha, st, strict=True)
                     break
                 except PiaError as e:
-                    errors.append(str(e))
+                    errors.append(e)
             else:
-                raise PiaError(f"{st.origin}: scope entry {entry!r}: {errors[0]}")
+                raise errors[0]  # it names the statement and the entry already (_resolve)
 
     def _resolve(self, entry: str, form_kind: str, sha: str, st: Statement, strict: bool = False) -> tuple[str, ...] | None:
         key = (entry, form_kind, sha)

@@ -194,6 +194,17 @@ def test_an_unknown_cause_names_the_commit_and_lists_the_known_ones(repo: Repo) 
     assert "法令改正, 軽微な修正, 人事異動, 組織改正" in str(e.value)
 
 
+def test_a_scope_entry_that_names_nothing_is_one_line_with_its_place_said_once(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    repo.write(FILE, juten("番号法第19条第7号", {}))
+    first = repo.commit("初版")
+    repo.write(FILE, juten("番号法第19条第8号", {}))
+    sha = repo.commit("号ずれ\n\nPIA-Cause: 法令改正 (Ⅸ-9⑨)")
+    code, out, err = cli(["report", "--since", first], repo.path, monkeypatch, capsys)
+    assert (code, out) == (1, "")
+    assert err == f"Error: PIA-Cause of commit {sha[:9]} (号ずれ): scope entry 'Ⅸ-9⑨': no item 'Ⅸ-9⑨' in this 重点項目評価書\n"
+
+
 # ---------------------------------------------------------------- classify on its own
 
 
