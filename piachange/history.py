@@ -67,8 +67,13 @@ def parse_trailers(message: str) -> tuple[tuple[str, str], ...]:
 
 def trailer(commit: Commit, key: str) -> str:
     """Return the last value of trailer ``key`` (case-insensitive), or ''."""
-    values = [v for k, v in commit.trailers if k.lower() == key.lower()]
+    values = trailer_values(commit, key)
     return values[-1] if values else ""
+
+
+def trailer_values(commit: Commit, key: str) -> list[str]:
+    """Return every value of trailer ``key`` (case-insensitive), in order."""
+    return [v for k, v in commit.trailers if k.lower() == key.lower()]
 
 
 def _decode(raw: bytes, encoding: str) -> str:

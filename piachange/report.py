@@ -38,7 +38,7 @@ from piachange.compare import Comparer, Facts, Link, Snapshot, delta
 from piachange.config import Config, load_config
 from piachange.entries import Item, decode_decisions, decode_items, decode_rows, encode_decisions, encode_rows
 from piachange.errors import PiaError
-from piachange.history import Delta, History, trailer
+from piachange.history import Delta, History, trailer_values
 from piachange.touches import Touches
 from piachange.values import Style
 from piachange.wareki import WarekiError, parse_date, to_wareki
@@ -311,10 +311,13 @@ class _Builder:
         if self.opts.date is not None:
             return self.opts.date
         newest = change.commits[-1] if change.commits else until
-        text = trailer(newest, "PIA-Date")
-        if text:
+        values = trailer_values(newest, "PIA-Date")
+        if len(values) > 1:  # which one was meant is not ours to guess
+            raise PiaError(f"commit {newest.sha[:9]}: PIA-Date: {len(values)} trailers, {', '.join(values[:-1])}"
+                           f" and {values[-1]}: a commit has one 変更日, keep one")
+        if values and values[0]:
             try:
-                return _printable(parse_date(text))
+                return _printable(parse_date(values[0]))
             except WarekiError as e:
                 raise PiaError(f"commit {newest.sha[:9]}: PIA-Date: {e}") from None
         return newest.date.astimezone(self.tz).date()

@@ -149,6 +149,20 @@ def test_a_pia_date_before_meiji_is_one_line(repo: Repo, hist: dict[str, str], m
     assert err == f"Error: commit {sha[:9]}: PIA-Date: 1800-01-01 is before 明治\n"
 
 
+def test_two_pia_dates_in_one_commit_are_one_line(repo: Repo, hist: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                                   capsysbinary: Any) -> None:
+    d = with_systems(4)
+    d["basic"]["department"]["head_title"] = "健康政策課長"
+    repo.write(KENKO, text(d))
+    sha = repo.commit("所属長の役職名\n\nPIA-Cause: 人事異動\nPIA-Date: 2026-04-01\nPIA-Date: 令和8年5月1日")
+    for mode in ([], ["--per-commit"]):  # once the last one was taken, silently
+        code, out, err = cli(["report", "--since", "HEAD~1", *mode], repo.path, monkeypatch, capsysbinary)
+        assert (code, out) == (1, b"")
+        assert err == f"Error: commit {sha[:9]}: PIA-Date: 2 trailers, 2026-04-01 and 令和8年5月1日: a commit has one 変更日, keep one\n"
+    code, out, err = cli(["report", "--since", "HEAD~1", "--date", "2026-04-01"], repo.path, monkeypatch, capsysbinary)
+    assert (code, err) == (0, "") and "令和8年4月1日" in out.decode("utf-8")  # --date reads no trailer
+
+
 def test_not_a_repository_is_one_line(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
     code, _, err = cli(["report", "--since", "HEAD", "--repo", str(tmp_path)], tmp_path, monkeypatch, capsysbinary)
     assert code == 1 and err == f"Error: {tmp_path}: not a git repository\n"
