@@ -12,6 +12,10 @@ commit on the first-parent line of ``--until`` whose committer date is at or bef
 start (00:00) of that day in the configured time zone (Asia/Tokyo): the state of the main
 line as it stood when that day began. A date before the first commit means "from the empty
 tree": everything in ``--until`` is new.
+
+``--until`` accepts the same: a date selects the newest commit on the first-parent line of
+``HEAD`` whose committer date is at or before the end (24:00) of that day: the state of the
+main line as that day ended. A date before the first commit is an error.
 """
 
 from __future__ import annotations
@@ -159,21 +163,41 @@ class History:
 
     def resolve_since(self, text: str, until: Commit, tz: dt.tzinfo) -> Commit | None:
         """Return the commit ``--since`` names (revision or date); None means the empty tree."""
+        found = self._revision_or_date(text)
+        if isinstance(found, Commit):
+            return found
+        commit = self._newest_at_or_before(int(dt.datetime.combine(found, dt.time(), tz).timestamp()), until)
+        if commit is None and self.shallow:
+            raise self._missing(f"no commit at or before {found.isoformat()} in the available history")
+        return commit
+
+    def resolve_until(self, text: str, tz: dt.tzinfo) -> Commit:
+        """Return the commit ``--until`` names (revision or date); raise PiaError when there is none."""
+        found = self._revision_or_date(text)
+        if isinstance(found, Commit):
+            return found
+        end = int(dt.datetime.combine(found, dt.time.max, tz).timestamp())  # 23:59:59, the day's last second
+        commit = self._newest_at_or_before(end, self.resolve("HEAD"))
+        if commit is None:
+            raise self._missing(f"--until {text}: no main-line commit at or before the end of that day")
+        return commit
+
+    def _revision_or_date(self, text: str) -> Commit | dt.date:
+        """Return the commit a revision names, else the day a date names; raise the revision's error for neither."""
         try:
             return self.resolve(text)
         except PiaError as not_rev:
             try:
-                day = parse_date(text)
+                return parse_date(text)
             except WarekiError:
                 raise not_rev from None
-        start = int(dt.datetime.combine(day, dt.time(), tz).timestamp())
+
+    def _newest_at_or_before(self, seconds: int, head: Commit) -> Commit | None:
+        """Return the newest commit on the first-parent line of ``head`` committed at or before
+        ``seconds`` (Unix time), or None."""
         # "@<seconds> +0000": git reads a bare number below 100000000 as something else than seconds
-        out = self.repo.git.rev_list("-1", "--first-parent", f"--before=@{start} +0000", until.sha) if start > 0 else ""
-        if out.strip():
-            return self.commit(out.strip())
-        if self.shallow:
-            raise self._missing(f"no commit at or before {day.isoformat()} in the available history")
-        return None
+        out = self.repo.git.rev_list("-1", "--first-parent", f"--before=@{seconds} +0000", head.sha) if seconds > 0 else ""
+        return self.commit(out.strip()) if out.strip() else None
 
     def commit(self, sha: str) -> Commit:
         """Return a commit read from the object database (message decoded without ever failing)."""

@@ -114,7 +114,7 @@ class _Builder:
 
     def build(self) -> model.Report:
         hist, opts = self.hist, self.opts
-        until = hist.resolve(opts.until)
+        until = hist.resolve_until(opts.until, self.tz)
         since = hist.resolve_since(opts.since, until, self.tz)
         scope = hist.scope(opts.paths, opts.cwd or os.getcwd())
         commits = hist.commits(since, until)

@@ -203,6 +203,14 @@ def test_a_shallow_clone_asked_for_older_history_says_so(shallow: tuple[pathlib.
     assert err == message.format(root=root, init=shas["init"]) + hint
 
 
+def test_a_shallow_clone_asked_to_end_before_its_history_says_so(shallow: tuple[pathlib.Path, dict[str, str]], cli: Cli) -> None:
+    clone, _ = shallow  # it holds the commit of 2026-01-07 only
+    code, out, err = cli("report", "--since", "HEAD", "--until", "2026-01-06", cwd=clone)
+    assert (code, out) == (1, "")
+    assert err == ("Error: --until 2026-01-06: no main-line commit at or before the end of that day;"
+                   " this is a shallow clone: fetch the history with `git fetch --unshallow`\n")
+
+
 def test_a_shallow_clone_reports_what_it_has(shallow: tuple[pathlib.Path, dict[str, str]], cli: Cli) -> None:
     clone, _ = shallow
     subprocess.run(["git", "fetch", "-q", "--deepen", "1"], cwd=clone, check=True, capture_output=True)

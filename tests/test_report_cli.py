@@ -113,6 +113,25 @@ def test_since_by_date(repo: Repo, hist: dict[str, str], since: str, monkeypatch
     assert json.loads(out)["since"] == hist["sys2"][:9]
 
 
+@pytest.mark.parametrize(("until", "last"), [("2026-01-06", "sys2"), ("令和8年1月7日", "title"), ("2026-01-09", "fmt")])
+def test_until_by_date(repo: Repo, hist: dict[str, str], until: str, last: str, monkeypatch: pytest.MonkeyPatch,
+                       capsysbinary: Any) -> None:
+    # the day ends after its own commit at 09:00 JST: --since takes the state when a day began, --until when it ended
+    code, out, err = cli(["report", "--since", "v1", "--until", until, "--format", "json"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    assert json.loads(out)["until"] == hist[last][:9]
+    assert [r["path"] for r in rows_of(out)] == ["basic.systems.2", *(["basic.department.head_title"] if last != "sys2" else [])]
+
+
+def test_until_a_date_ends_at_midnight_in_tokyo(repo: Repo) -> None:
+    repo.write(KENKO, text(base()))
+    first = repo.commit("初版", date="2026-01-05T09:00:00+09:00")
+    late = repo.commit("深夜", date="2026-01-06T23:59:59+09:00")  # 14:59:59 UTC: still 01-06 in UTC too
+    repo.commit("翌日", date="2026-01-07T00:00:00+09:00")  # 01-06 15:00 UTC: in the UTC day 01-06, not the Tokyo one
+    for until, want in (("2026-01-06", late), ("2026-01-05", first)):
+        assert build_report(Options(since=first, until=until, repo=str(repo.path))).until == want[:9]
+
+
 @pytest.mark.parametrize("since", ["2025-12-31", "1973-03-03", "1970-01-01", "1900-01-01"])
 def test_since_a_date_before_the_first_commit_is_the_empty_tree(repo: Repo, hist: dict[str, str], since: str) -> None:
     # git reads a bare number below 100000000 (1973-03-03) as something else than seconds: those once meant HEAD
@@ -126,6 +145,9 @@ def test_since_a_date_before_the_first_commit_is_the_empty_tree(repo: Repo, hist
 @pytest.mark.parametrize(("args", "message"), [
     (["--since", "nope"], "Error: unknown revision 'nope' in "),
     (["--since", "v1", "--until", "v9"], "Error: unknown revision 'v9' in "),
+    (["--since", "v1", "--until", "2026-01-04"], "Error: --until 2026-01-04: no main-line commit at or before the end of that day\n"),
+    (["--since", "v1", "--until", "1900-01-01"], "Error: --until 1900-01-01: no main-line commit at or before the end of that day\n"),
+    (["--since", "v1", "--until", "2026-02-30"], "Error: unknown revision '2026-02-30' in "),
     (["--since", "v1", "../outside.toml"], "Error: ../outside.toml: outside the repository "),
     (["--since", "HEAD", "--until", "HEAD~2"], "Error: --since HEAD ("),  # reversed: once the diff backwards, 0 exit
     (["--since", "v1", "--date", "1800-01-01"], "Error: --date: 1800-01-01 is before 明治"),
