@@ -90,6 +90,19 @@ class Comparer:
         pairs += [(olds[q], news[p]) for p, q in renames(olds, news).items()]
         return [(old.name, new.name) for old, new in pairs if old is not None and new is not None and old.name != new.name]
 
+    def renamed(self, delta: list[Delta], old_c: model.Commit | None, new_c: model.Commit) -> dict[str, str]:
+        """Return {new path: old path} of the files a delta removed and added that are one assessment
+        renamed (see renames), as ``diff`` pairs them; a version that cannot be read names no assessment."""
+        def version(path: str, blob: str, commit: model.Commit | None) -> Version | None:
+            try:
+                return self.version(path, blob, commit, strict=True)
+            except DocumentError:  # the walk, or the ends, say so where it matters
+                return None
+
+        olds = {p: version(p, a, old_c) for p, a, b in delta if a and not b}
+        news = {p: version(p, b, new_c) for p, a, b in delta if b and not a}
+        return renames(olds, news) if olds and news else {}
+
     def to_read(self, path: str, a: str | None, b: str | None) -> list[tuple[str, str]]:
         """Return the versions of one delta entry that must be parsed (none when its changes are known)."""
         if a and b:

@@ -280,21 +280,32 @@ class History:
 
     def files(self, commit: Commit | None, scope: tuple[str, ...]) -> dict[str, str]:
         """Return {path: blob sha} of the .toml files under ``scope`` at ``commit`` (None: empty tree)."""
-        if commit is None:
-            return {}
-        self.commit(commit.sha)
-        root = git.Tree(self.repo, hex_to_bin(self._commits[commit.sha][1]), 0o040000, "")
         out: dict[str, str] = {}
         for p in scope:
-            try:
-                obj = root / p if p else root
-            except KeyError:
+            obj = self._object(commit, p)
+            if obj is None:
                 continue
             if obj.type == "blob" and p.endswith(".toml") and obj.mode & 0o170000 == 0o100000:
                 out[p] = obj.hexsha
             elif obj.type == "tree":
                 out.update(self._listing(obj, p))
         return dict(sorted(out.items()))
+
+    def is_dir(self, commit: Commit | None, path: str) -> bool:
+        """Return whether ``path`` is a directory at ``commit`` (None: the empty tree, which has none)."""
+        obj = self._object(commit, path)
+        return obj is not None and obj.type == "tree"
+
+    def _object(self, commit: Commit | None, path: str) -> git.objects.base.IndexObject | None:
+        """Return what is at ``path`` in ``commit`` ('': its tree), or None."""
+        if commit is None:
+            return None
+        self.commit(commit.sha)
+        root = git.Tree(self.repo, hex_to_bin(self._commits[commit.sha][1]), 0o040000, "")
+        try:
+            return root / path if path else root
+        except KeyError:
+            return None
 
     def _listing(self, tree: git.Tree, prefix: str) -> dict[str, str]:
         """Return the .toml blobs below a tree; an unchanged subtree is read once (cached by id)."""

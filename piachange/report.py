@@ -32,7 +32,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
 
-from piachange import classify, model, parallel
+from piachange import classify, model, parallel, paths
 from piachange.cache import ENV, Cache, key
 from piachange.compare import Comparer, Facts, Link, Snapshot, delta
 from piachange.config import Config, load_config
@@ -121,6 +121,8 @@ class _Builder:
         if since is not None and not commits and since.sha != until.sha:  # --until is in the history of --since
             raise PiaError(f"--since {opts.since} ({since.sha[:9]}) is newer than --until {opts.until} ({until.sha[:9]}),"
                            " which is in its history: swap them")
+        if opts.paths:  # a file PATH selects its assessment under each name it had
+            scope = paths.follow(hist, self.compare, scope, since, until, commits)
         if opts.per_commit:
             rows, findings = self._per_commit(commits, scope)
         else:

@@ -299,6 +299,72 @@ def test_paths_limit_the_assessments(repo: Repo) -> None:
     assert [(r.change.file, r.change.after_text) for r in report.rows] == [("assessments/kaigo.toml", "介護保険課長")]
 
 
+def _move(repo: Repo, old: str, new: str, data: dict[str, Any]) -> None:
+    """Rename ``old`` to ``new`` in the work tree and give it ``data``."""
+    (repo.path / new).parent.mkdir(parents=True, exist_ok=True)
+    os.rename(repo.path / old, repo.path / new)
+    repo.write(new, text(data))
+
+
+def _edited(number: str = "27", **department: str) -> dict[str, Any]:
+    d = base(number)
+    d["basic"]["department"].update(department)
+    return d
+
+
+@pytest.fixture
+def renamed(repo: Repo) -> dict[str, str]:
+    """kenko.toml is edited, renamed with an edit, renamed again and edited; kaigo.toml changes beside it."""
+    repo.write(KENKO, text(base()))
+    repo.write("assessments/kaigo.toml", text(base("28")))
+    shas = {"first": repo.commit("初版")}
+    repo.write(KENKO, text(_edited(head_title="健康推進課長")))
+    repo.commit("役職名")
+    _move(repo, KENKO, "assessments/kenko-zoshin.toml", _edited(head_title="健康推進課長", name="健康部"))
+    repo.commit("ファイル名の変更と部署")
+    repo.write("assessments/kaigo.toml", text(_edited("28", head_title="介護保険課長")))
+    repo.commit("介護の役職名")
+    _move(repo, "assessments/kenko-zoshin.toml", "assessments/r7/kenko.toml", _edited(head_title="健康推進課長", name="健康部"))
+    repo.commit("年度のフォルダへ")
+    repo.write("assessments/r7/kenko.toml", text(_edited(head_title="健康づくり課長", name="健康部")))
+    repo.commit("役職名 (再)")
+    return shas
+
+
+@pytest.mark.parametrize("per_commit", [False, True])
+@pytest.mark.parametrize("path", [KENKO, "assessments/kenko-zoshin.toml", "assessments/r7/kenko.toml"])
+def test_a_path_selects_its_assessment_under_every_name_it_had(repo: Repo, renamed: dict[str, str], path: str,
+                                                               per_commit: bool) -> None:
+    # once only the name given was read: at the new name the assessment was new (事前), at the old one deleted
+    everything = build_report(Options(since=renamed["first"], repo=str(repo.path), per_commit=per_commit))
+    want = [r for r in everything.rows if r.change.assessment == "呉市長 27"]
+    assert want and len(want) < len(everything.rows)
+    report = build_report(Options(since=renamed["first"], repo=str(repo.path), paths=(path,), cwd=str(repo.path),
+                                  per_commit=per_commit))
+    assert list(report.rows) == want
+    assert {r.change.kind for r in report.rows} == {model.MODIFIED}
+    assert report.assessments == tuple(a for a in everything.assessments if a["assessment"] == "呉市長 27")
+
+
+@pytest.mark.parametrize("path", [KENKO, "assessments/kenko-zoshin.toml"])
+def test_a_path_selects_its_assessment_removed_and_added_again_under_a_new_name(repo: Repo, path: str) -> None:
+    # no commit renamed it: the net report pairs the two files at the ends of the range
+    repo.write(KENKO, text(base()))
+    repo.write("assessments/kaigo.toml", text(base("28")))
+    first = repo.commit("初版")
+    (repo.path / KENKO).unlink()
+    repo.commit("旧ファイルの削除")
+    repo.write("assessments/kenko-zoshin.toml", text(_edited(head_title="健康推進課長")))
+    repo.write("assessments/kaigo.toml", text(_edited("28", head_title="介護保険課長")))
+    repo.commit("新ファイルの追加")
+    for per_commit in (False, True):
+        everything = build_report(Options(since=first, repo=str(repo.path), per_commit=per_commit)).rows
+        want = [r for r in everything if r.change.assessment == "呉市長 27"]
+        got = build_report(Options(since=first, repo=str(repo.path), paths=(path,), cwd=str(repo.path), per_commit=per_commit))
+        assert list(got.rows) == want
+        assert [r.change.kind for r in want] == ([model.FILE_REMOVED, model.FILE_ADDED] if per_commit else [model.MODIFIED])
+
+
 def test_merge_per_commit_reports_branch_commits_and_the_merge_once(repo: Repo) -> None:
     repo.write(KENKO, text(base()))
     first = repo.commit("初版", date="2026-01-05T09:00:00+09:00")

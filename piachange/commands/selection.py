@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-PATHS = typer.Argument(None, help="Assessment files or directories (default: assessments/).")
+PATHS = typer.Argument(None, help="Assessment files or directories (default: assessments/); a file renamed in the range is followed.")
 SINCE = typer.Option(..., "--since", help="Start: a revision or tag, or a date (2024-04-01, 令和6年4月1日) meaning the newest main-line commit at or before 00:00 of that day, Asia/Tokyo (before the first commit: everything is new).")
 UNTIL = typer.Option("HEAD", "--until", help="End: a revision or tag, or a date (2024-04-01, 令和6年4月1日) meaning the newest main-line commit at or before the end (24:00) of that day, Asia/Tokyo.")
 REPO = typer.Option(".", "--repo", help="The git repository (default: the current one).")
