@@ -7,6 +7,9 @@ removed and the added file paired as the report pairs them, compare.renames: the
 reads every name it had, by any commit of the range or between the two ends: its rows are the
 rows the report of every assessment has for it. Renames are looked for where that report looks
 (assessments/) and in the PATH's own directory.
+
+A PATH that is neither an assessment nor a directory at either end of the range, nor in
+between, is an error: a misspelt name must not read as "no changes".
 """
 
 from __future__ import annotations
@@ -15,9 +18,21 @@ import posixpath
 
 from piachange import model
 from piachange.compare import Comparer, delta
+from piachange.errors import PiaError
 from piachange.history import DEFAULT_SCOPE, Delta, History
 
 Step = tuple[list[Delta], model.Commit | None, model.Commit]  # files removed and added between two commits
+
+
+def check(hist: History, given: tuple[str, ...], scope: tuple[str, ...], since: model.Commit | None, until: model.Commit,
+          commits: list[model.Commit], ends: tuple[str, str]) -> None:
+    """Raise PiaError for the first PATH ``given`` (in ``scope``: its path in the repository) that names
+    nothing in the range; ``ends``: --since and --until as given."""
+    for text, p in zip(given, scope):
+        if any(hist.is_dir(c, p) or p in hist.files(c, (p,)) for c in (since, until)):
+            continue
+        if not hist.diffs(commits, (p,)):  # nor there in between, added and removed again
+            raise PiaError(f"{text}: not an assessment or a directory at {ends[0]}, at {ends[1]} or in between")
 
 
 def follow(hist: History, compare: Comparer, scope: tuple[str, ...], since: model.Commit | None, until: model.Commit,

@@ -121,7 +121,8 @@ class _Builder:
         if since is not None and not commits and since.sha != until.sha:  # --until is in the history of --since
             raise PiaError(f"--since {opts.since} ({since.sha[:9]}) is newer than --until {opts.until} ({until.sha[:9]}),"
                            " which is in its history: swap them")
-        if opts.paths:  # a file PATH selects its assessment under each name it had
+        if opts.paths:  # a PATH must name something; a file PATH selects its assessment under each name it had
+            paths.check(hist, opts.paths, scope, since, until, commits, (opts.since, opts.until))
             scope = paths.follow(hist, self.compare, scope, since, until, commits)
         if opts.per_commit:
             rows, findings = self._per_commit(commits, scope)

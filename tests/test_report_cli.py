@@ -365,6 +365,39 @@ def test_a_path_selects_its_assessment_removed_and_added_again_under_a_new_name(
         assert [r.change.kind for r in want] == ([model.FILE_REMOVED, model.FILE_ADDED] if per_commit else [model.MODIFIED])
 
 
+@pytest.mark.parametrize(("args", "cwd", "message"), [
+    (["assessments/kenko.tom"], ".", "assessments/kenko.tom: not an assessment or a directory at v1, at HEAD or in between"),
+    (["kenko.toml", "kaigo.toml"], "assessments", "kaigo.toml: not an assessment or a directory at v1, at HEAD or in between"),
+    (["README.md", "--until", "2026-01-08"], ".", "README.md: not an assessment or a directory at v1, at 2026-01-08 or in between"),
+])
+def test_a_path_that_names_nothing_in_the_range_is_one_line(repo: Repo, hist: dict[str, str], args: list[str], cwd: str,
+                                                            message: str, monkeypatch: pytest.MonkeyPatch,
+                                                            capsysbinary: Any) -> None:
+    repo.write("README.md", "# 評価書\n")  # there, but not an assessment
+    repo.commit("README")
+    code, out, err = cli(["report", "--since", "v1", *args], repo.path / cwd, monkeypatch, capsysbinary)
+    assert (code, out) == (1, b"")  # once: no changes, exit 0
+    assert err == f"Error: {message}\n"
+
+
+def test_a_path_there_in_between_or_a_directory_with_no_changes_is_no_error(repo: Repo, hist: dict[str, str],
+                                                                             monkeypatch: pytest.MonkeyPatch,
+                                                                             capsysbinary: Any) -> None:
+    repo.write("assessments/draft.toml", text(base("99")))
+    repo.commit("下書き")
+    (repo.path / "assessments/draft.toml").unlink()
+    repo.commit("下書きの削除")
+    repo.write("other/kaigo.toml", text(base("28")))
+    since = repo.commit("別の場所")
+    code, out, err = cli(["report", "--since", "v1", "assessments/draft.toml", "--per-commit", "--format", "json"],
+                         repo.path, monkeypatch, capsysbinary)
+    assert (code, err) == (0, "")
+    assert [r["after"] for r in rows_of(out)] == ["（新規作成）", "（削除）"]
+    for path in ("other", "other/kaigo.toml", "assessments", "."):
+        code, out, err = cli(["report", "--since", since, path, "--format", "json"], repo.path, monkeypatch, capsysbinary)
+        assert (code, err, rows_of(out)) == (0, "", [])
+
+
 def test_merge_per_commit_reports_branch_commits_and_the_merge_once(repo: Repo) -> None:
     repo.write(KENKO, text(base()))
     first = repo.commit("初版", date="2026-01-05T09:00:00+09:00")
