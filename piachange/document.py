@@ -369,6 +369,8 @@ class _Validator:
                     subcontracted.append(ikey)
                     if isinstance(item.get("subcontract_work"), str) and not item["subcontract_work"].strip():
                         self.warn(("files", fkey, "outsourcing", "items", ikey, "subcontract"), f"委託事項{ikey} says 再委託する but no 再委託事項 is written")
+                elif isinstance(item, dict) and item.get("subcontract") == "再委託しない" and _names_work(item.get("subcontract_work")):
+                    self.warn(("files", fkey, "outsourcing", "items", ikey, "subcontract"), f"委託事項{ikey} says 再委託しない but a 再委託事項 is written")
             risk = _table(_table(_table(_table(data, "risks"), fkey), "outsourcing"), "risk1")
             if subcontracted and risk.get("subcontract_assurance") == "再委託していない":
                 self.warn(("risks", fkey, "outsourcing", "risk1", "subcontract_assurance"),
@@ -398,6 +400,15 @@ class _Validator:
         if levels and stated is not None and stated not in levels:
             allowed = " or ".join(f"「{RESULTS[x]}」" for x in sorted(levels))
             self.warn(where, f"しきい値判断結果 is 「{result}」 but {inputs} {allowed} (rules.md §6)")
+
+
+# what a 再委託事項 holds when there is nothing to name: 「なし」 agrees with 再委託しない
+_NO_WORK = ("なし", "無し", "該当なし", "該当無し", "-", "－", "―", "—", "ー")
+
+
+def _names_work(value: Any) -> bool:
+    """Return whether a 再委託事項 names some work: text that is neither blank nor only says there is none."""
+    return isinstance(value, str) and value.strip() not in ("", *_NO_WORK)
 
 
 def _table(parent: dict, key: str) -> dict:

@@ -260,3 +260,19 @@ def test_subcontracting_without_subcontracted_work_and_an_assurance_that_denies_
         "warning: 委託事項1 says 再委託する but no 再委託事項 is written",
         "warning: 再委託先の適切な取扱い says 再委託していない but 委託事項1、2 say 再委託する",
     ]
+
+
+@pytest.mark.parametrize(("sample", "edit", "item"), [
+    ("yobosesshu-zenkomoku.toml", ('subcontract_work = "なし"', 'subcontract_work = "システムの運用業務における技術支援作業"'), "1"),
+    ("kaigo-juten.toml", ('subcontract = "再委託する"', 'subcontract = "再委託しない"'), "1"),
+], ids=["zenkomoku", "juten"])
+def test_no_subcontracting_with_subcontracted_work(tmp_path: pathlib.Path, sample: str, edit: tuple[str, str], item: str) -> None:
+    [(line, msg)] = _warnings(tmp_path, sample, edit)
+    assert msg == f"warning: 委託事項{item} says 再委託しない but a 再委託事項 is written"
+    assert (tmp_path / sample).read_text(encoding="utf-8").splitlines()[line - 1].startswith('subcontract = "再委託しない"')
+
+
+@pytest.mark.parametrize("work", ["", "　", "該当なし", "無し", "－"])
+def test_no_subcontracting_with_a_subcontracted_work_that_says_there_is_none(tmp_path: pathlib.Path, work: str) -> None:
+    # the sample writes 「なし」 there; a blank or another way of saying none agrees with 再委託しない too
+    assert _warnings(tmp_path, "yobosesshu-zenkomoku.toml", ('subcontract_work = "なし"', f'subcontract_work = "{work}"')) == []
