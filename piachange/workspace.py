@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ from piachange.diff import identity
 from piachange.document import Document, load_bytes, read_path
 from piachange.errors import DocumentError, PiaError, Problem
 from piachange.fmt import format_document
+from piachange.reassessment import reassessment_due
 
 DEFAULT_DIR = "assessments"
 
@@ -54,14 +56,17 @@ def _load(path: str, out: Outcome) -> tuple[Document, bytes] | None:
     return doc, raw
 
 
-def check_paths(paths: list[str]) -> Outcome:
+def check_paths(paths: list[str], today: dt.date | None = None) -> Outcome:
     """Validate every file; one bad file never hides the others. Two files that are one
-    assessment to a report (the same 評価実施機関名 and 評価書番号) are a problem too."""
+    assessment to a report (the same 評価実施機関名 and 評価書番号) are a problem too. Given
+    ``today``, a last assessment 5 years old or more is a warning (規則第15条)."""
     out = Outcome()
     first: dict[str, str] = {}  # identity -> the file that has it
     for path in expand(paths):
         out.files += 1
         loaded = _load(path, out)
+        if loaded is not None and today is not None and (due := reassessment_due(loaded[0], today)) is not None:
+            out.warnings.append(due)
         if loaded is None or not loaded[0].number:
             continue
         doc = loaded[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import pathlib
 import re
@@ -197,8 +198,9 @@ def test_a_missing_path_is_one_line(tmp_path: pathlib.Path) -> None:
 
 # ---------------------------------------------------------------- what reviewers check by hand (rules.md §7)
 
-def _warnings(tmp_path: pathlib.Path, sample: str, *edits: tuple[str, str]) -> list[tuple[int, str]]:
-    """Return (line, message) of the warnings of a bundled sample with ``edits`` applied (each must apply)."""
+def _warnings(tmp_path: pathlib.Path, sample: str, *edits: tuple[str, str], today: dt.date | None = None) -> list[tuple[int, str]]:
+    """Return (line, message) of the warnings of a bundled sample with ``edits`` applied (each must apply),
+    checked on ``today`` when given."""
     from piachange.workspace import check_paths
 
     text = (ROOT / "assessments" / sample).read_text(encoding="utf-8")
@@ -206,7 +208,7 @@ def _warnings(tmp_path: pathlib.Path, sample: str, *edits: tuple[str, str]) -> l
         assert old in text, old
         text = text.replace(old, new, 1)
     write(tmp_path, sample, text)
-    out = check_paths([str(tmp_path / sample)])
+    out = check_paths([str(tmp_path / sample)], today=today)
     assert not out.problems, out.problems
     return [(w.line, w.message) for w in out.warnings]
 
@@ -276,3 +278,51 @@ def test_no_subcontracting_with_subcontracted_work(tmp_path: pathlib.Path, sampl
 def test_no_subcontracting_with_a_subcontracted_work_that_says_there_is_none(tmp_path: pathlib.Path, work: str) -> None:
     # the sample writes 「なし」 there; a blank or another way of saying none agrees with 再委託しない too
     assert _warnings(tmp_path, "yobosesshu-zenkomoku.toml", ('subcontract_work = "なし"', f'subcontract_work = "{work}"')) == []
+
+
+# ---------------------------------------------------------------- the 5-year re-assessment (規則第15条)
+
+_DUE = "is 5 years old or more; 規則第15条 asks for a re-assessment within 5 years"
+
+
+@pytest.mark.parametrize(("sample", "label", "day", "key"), [
+    ("jido-teate-kiso.toml", "表紙 公表日", dt.date(2025, 3, 14), "published_on"),
+    ("kaigo-juten.toml", "Ⅴ 評価実施手続 1. 基礎項目評価 ①実施日", dt.date(2025, 5, 30), "conducted_on"),
+    ("yobosesshu-zenkomoku.toml", "Ⅵ 評価実施手続 1. 基礎項目評価 ①実施日", dt.date(2025, 7, 15), "conducted_on"),
+], ids=["kiso", "juten", "zenkomoku"])
+def test_a_last_assessment_5_years_old_is_a_warning(tmp_path: pathlib.Path, sample: str, label: str, day: dt.date, key: str) -> None:
+    five = day.replace(year=day.year + 5)
+    assert _warnings(tmp_path, sample, today=five - dt.timedelta(days=1)) == []
+    [(line, msg)] = _warnings(tmp_path, sample, today=five)  # the same day 5 years on counts
+    assert msg == f"warning: {label} {day.isoformat()} {_DUE}"
+    assert (tmp_path / sample).read_text(encoding="utf-8").splitlines()[line - 1].startswith(f"{key} = {day.isoformat()}")
+    assert len(_warnings(tmp_path, sample, today=five.replace(year=five.year + 3))) == 1
+
+
+def test_29_february_is_5_years_old_on_28_february(tmp_path: pathlib.Path) -> None:
+    leap = ("conducted_on = 2025-05-30", "conducted_on = 2020-02-29")
+    assert _warnings(tmp_path, "kaigo-juten.toml", leap, today=dt.date(2025, 2, 27)) == []
+    [(_, msg)] = _warnings(tmp_path, "kaigo-juten.toml", leap, today=dt.date(2025, 2, 28))
+    assert msg.endswith(f"①実施日 2020-02-29 {_DUE}")
+
+
+@pytest.mark.parametrize("value", ['""', '"未定"', '"令和2年4月"'])
+def test_a_last_assessment_without_a_full_date_is_not_judged(tmp_path: pathlib.Path, value: str) -> None:
+    edit = ("conducted_on = 2025-05-30", f"conducted_on = {value}")
+    assert _warnings(tmp_path, "kaigo-juten.toml", edit, today=dt.date(2099, 1, 1)) == []
+
+
+def test_the_age_is_checked_by_check_only(tmp_path: pathlib.Path) -> None:
+    # validation also runs over every old version a report reads: an old date there is no warning
+    from piachange.document import load_bytes
+
+    text = (ROOT / "assessments" / "kaigo-juten.toml").read_text(encoding="utf-8").replace("conducted_on = 2025-05-30", "conducted_on = 2015-04-01", 1)
+    assert load_bytes(text.encode("utf-8"), "kaigo.toml").warnings == ()
+    write(tmp_path, "kaigo.toml", text)
+    done = run("check", "kaigo.toml", cwd=tmp_path)  # the command checks against the date today
+    assert done.returncode == 0, done.stderr
+    [(name, line, msg)] = problems(done.stderr)
+    assert (name, msg) == ("kaigo.toml", f"warning: Ⅴ 評価実施手続 1. 基礎項目評価 ①実施日 2015-04-01 {_DUE}")
+    assert text.splitlines()[line - 1].startswith("conducted_on = 2015-04-01")
+    assert done.stderr.splitlines()[-1] == "1 file(s) ok, 1 warning(s)"
+    assert _warnings(tmp_path, "kaigo-juten.toml", ("conducted_on = 2025-05-30", "conducted_on = 2015-04-01")) == []

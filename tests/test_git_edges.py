@@ -231,7 +231,8 @@ def test_a_repository_in_a_path_with_spaces_and_japanese(tmp_path: pathlib.Path,
     code, out2, err = cli("report", "--since", first, "健康 増進.toml", cwd=repo.path / "assessments")
     assert (code, err, out2) == (0, "", out)
     code, _, err = cli("check", "健康 増進.toml", cwd=repo.path / "assessments")
-    assert (code, err) == (0, "1 file(s) ok\n")
+    # not the whole output: from 2027-01-31 the seed's 実施日 (2022-01-31) is 5 years old, a warning
+    assert code == 0 and err.splitlines()[-1].startswith("1 file(s) ok"), err
 
 
 def test_a_detached_head(repo: Repo, cli: Cli) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 import typer
@@ -11,7 +12,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def check(paths: list[str] = typer.Argument(None, help="Files or directories (default: assessments/).")) -> None:
         """Validate assessments against their form definition; print every problem as file:line: message."""
-        out = check_paths(paths or [])
+        out = check_paths(paths or [], today=dt.date.today())
         for p in [*out.problems, *out.warnings]:
             print(p, file=sys.stderr)
         if out.problems:
