@@ -8,7 +8,10 @@ The only place piachange writes assessments in the work tree. Rules:
   (``item``, ``date``, ``before``, ``after``): running ``report --write`` twice over the same
   range writes once, while the same item changed again later (another date or text) is new;
 - the file is written canonically (``fmt.format_document``, comments kept) and atomically, and
-  only after every file of the report has been prepared, so a bad file leaves all untouched.
+  only after every file of the report has been prepared: all or nothing. A file that should
+  receive rows but is not in the work tree (removed or renamed there since), cannot be read,
+  is invalid or could not be written stops the whole write before any file is touched. Only
+  an assessment removed within the range itself has no annex, and is merely noted.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from piachange import model
-from piachange.atomic import write_atomic
+from piachange.atomic import target_of, write_atomic
 from piachange.document import load_bytes
 from piachange.errors import PiaError
 from piachange.fmt import format_document
@@ -34,7 +37,7 @@ class Appended:
     file: str
     added: int = 0
     present: int = 0  # rows of the report that the annex already had
-    note: str = ""  # why nothing could be written, e.g. the file was removed
+    note: str = ""  # why it has no annex: the file was removed within the range
 
 
 def row_table(row: model.Row) -> dict[str, Any]:
@@ -61,7 +64,9 @@ def row_identity(row: dict[str, Any]) -> tuple[str, str, str, str]:
 
 
 def append_rows(report: model.Report, root: str) -> list[Appended]:
-    """Append the report's rows to the annexes under ``root``; return what each file got."""
+    """Append the report's rows to the annexes under ``root``; return what each file got.
+
+    Raise PiaError, having written nothing, when a file that should receive rows cannot."""
     by_file: dict[str, list[model.Row]] = {}
     for row in report.rows:
         by_file.setdefault(row.change.file, []).append(row)
@@ -72,12 +77,13 @@ def append_rows(report: model.Report, root: str) -> list[Appended]:
             results.append(Appended(file, note="removed in this range: no annex to write"))
             continue
         path = os.path.join(root, file)
-        if not os.path.exists(path):
-            results.append(Appended(file, note="not in the work tree: not written"))
-            continue
+        if not os.path.lexists(path):
+            raise PiaError(f"{file}: not in the work tree (removed or renamed since {report.until}?), so its rows"
+                           " cannot be appended; nothing written")
         text, added, present = _updated(path, file, [r for r in rows if r.change.kind != model.FILE_REMOVED])
         results.append(Appended(file, added, present))
         if added:
+            target_of(path, root=root)  # refused now, not after other files are written
             pending.append((path, text))
     for path, text in pending:
         write_atomic(path, text, root=root)

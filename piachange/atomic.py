@@ -10,30 +10,13 @@ from piachange.errors import PiaError
 
 
 def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> None:
-    """Replace ``path`` with ``data`` all at once, keeping its permissions.
-
-    When ``root`` is given, refuse a target that resolves (through symlinks) outside it.
-    """
+    """Replace ``path`` with ``data`` all at once, keeping its permissions (``root``: see target_of)."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    target = os.path.abspath(path)
-    # with a root, a symlinked parent directory or a '..' must not lead out of it either
-    if os.path.islink(target) or root is not None:
-        real = os.path.realpath(target)
-        base = os.path.realpath(root or os.path.dirname(target))
-        if os.path.commonpath([real, base]) != base:
-            what = "is a symbolic link to" if os.path.islink(target) else "resolves to"
-            raise PiaError(f"{path}: {what} {real}, outside {base}; not written")
-        target = real
+    target = target_of(path, root=root)
     directory = os.path.dirname(target) or "."
-    if not os.path.isdir(directory):
-        raise PiaError(f"{path}: directory {directory} does not exist; not written")
-    if os.path.isdir(target):
-        raise PiaError(f"{path}: is a directory; not written")
     try:
         st = os.stat(target)
-        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would be replaced by a file, not written to
-            raise PiaError(f"{path}: not a regular file; not written (print to standard output and redirect instead)")
         mode, owner = stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid)
     except FileNotFoundError:
         umask = os.umask(0)
@@ -63,3 +46,29 @@ def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> No
         if isinstance(e, OSError):  # disk full, quota, I/O error: name the file, not the temporary one
             raise PiaError(f"{path}: not written: {e.strerror or e}") from None
         raise
+
+
+def target_of(path: str, *, root: str | None = None) -> str:
+    """Return the file ``write_atomic`` replaces for ``path``; raise PiaError where it would refuse to.
+
+    When ``root`` is given, refuse a target that resolves (through symlinks) outside it. Callers
+    that write several files check each first, so that one refused leaves every file untouched.
+    """
+    target = os.path.abspath(path)
+    # with a root, a symlinked parent directory or a '..' must not lead out of it either
+    if os.path.islink(target) or root is not None:
+        real = os.path.realpath(target)
+        base = os.path.realpath(root or os.path.dirname(target))
+        if os.path.commonpath([real, base]) != base:
+            what = "is a symbolic link to" if os.path.islink(target) else "resolves to"
+            raise PiaError(f"{path}: {what} {real}, outside {base}; not written")
+        target = real
+    directory = os.path.dirname(target) or "."
+    if not os.path.isdir(directory):
+        raise PiaError(f"{path}: directory {directory} does not exist; not written")
+    if os.path.isdir(target):
+        raise PiaError(f"{path}: is a directory; not written")
+    if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+        # a FIFO or a device would be replaced by a file, not written to
+        raise PiaError(f"{path}: not a regular file; not written (print to standard output and redirect instead)")
+    return target

@@ -96,6 +96,33 @@ def test_a_broken_work_tree_file_stops_every_write(two: Repo, monkeypatch: pytes
     assert (two.path / KAIGO).read_bytes() == before  # nothing half-written
 
 
+def test_a_file_missing_from_the_work_tree_stops_every_write(two: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    """kenko was renamed in the work tree after the range: its rows have nowhere to go, so kaigo gets none either."""
+    os.rename(two.path / KENKO, two.path / "assessments/kenko-2026.toml")
+    before = (two.path / KAIGO).read_bytes()
+    code, out, err = cli(["report", "--since", "v1", "--write"], two.path, monkeypatch, capsysbinary)
+    assert code == 1 and out == b""
+    until = two.git("rev-parse", "--short=9", "HEAD")
+    assert err == (f"Error: {KENKO}: not in the work tree (removed or renamed since {until}?), so its rows cannot be"
+                   " appended; nothing written\n")
+    assert (two.path / KAIGO).read_bytes() == before
+
+
+def test_a_file_that_cannot_be_written_stops_every_write(two: Repo, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsysbinary: Any) -> None:
+    """kenko is a symbolic link out of the repository: refused before kaigo, which comes first, is written."""
+    outside = tmp_path / "elsewhere.toml"
+    outside.write_bytes((two.path / KENKO).read_bytes())
+    (two.path / KENKO).unlink()
+    (two.path / KENKO).symlink_to(outside)
+    before, kept = (two.path / KAIGO).read_bytes(), outside.read_bytes()
+    code, _, err = cli(["report", "--since", "v1", "--write"], two.path, monkeypatch, capsysbinary)
+    link, target = two.path.resolve() / KENKO, outside.resolve()
+    assert code == 1 and err.startswith(f"Error: {link}: is a symbolic link to {target}, outside")
+    assert err.endswith("; not written\n") and err.count("\n") == 1
+    assert (two.path / KAIGO).read_bytes() == before and outside.read_bytes() == kept
+
+
 def test_removed_assessment_has_no_annex(repo: Repo) -> None:
     repo.write(KENKO, text(base()))
     first = repo.commit("初版")
