@@ -38,6 +38,8 @@ class Appended:
     added: int = 0
     present: int = 0  # rows of the report that the annex already had
     note: str = ""  # why it has no annex: the file was removed within the range
+    earlier: int = 0  # rows added that are dated before the annex's last row (its date order is broken)
+    last: dt.date | None = None  # 変更日 of the annex's last dated row before this write
 
 
 def row_table(row: model.Row) -> dict[str, Any]:
@@ -80,9 +82,9 @@ def append_rows(report: model.Report, root: str) -> list[Appended]:
         if not os.path.lexists(path):
             raise PiaError(f"{file}: not in the work tree (removed or renamed since {report.until}?), so its rows"
                            " cannot be appended; nothing written")
-        text, added, present = _updated(path, file, [r for r in rows if r.change.kind != model.FILE_REMOVED])
-        results.append(Appended(file, added, present))
-        if added:
+        text, got = _updated(path, file, [r for r in rows if r.change.kind != model.FILE_REMOVED])
+        results.append(got)
+        if got.added:
             target_of(path, root=root)  # refused now, not after other files are written
             pending.append((path, text))
     for path, text in pending:
@@ -90,8 +92,8 @@ def append_rows(report: model.Report, root: str) -> list[Appended]:
     return results
 
 
-def _updated(path: str, file: str, rows: list[model.Row]) -> tuple[str, int, int]:
-    """Return (new text, rows added, rows already present) of one assessment (messages name ``file``)."""
+def _updated(path: str, file: str, rows: list[model.Row]) -> tuple[str, Appended]:
+    """Return the new text of one assessment and what it gets (messages name ``file``)."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -111,11 +113,22 @@ def _updated(path: str, file: str, rows: list[model.Row]) -> tuple[str, int, int
         seen.add(key)
         new.append(table)
     if not new:
-        return "", 0, present
+        return "", Appended(file, present=present)
+    last = _last_date(existing)
+    earlier = sum(1 for t in new if last is not None and t["date"] < last)  # appended all the same: the rows are right
     data = copy.deepcopy(doc.data)
     data.setdefault("changes", {})["rows"] = existing + new
     text = format_document(dataclasses.replace(doc, data=data))
     again = load_bytes(text.encode("utf-8"), file)  # the written file must pass check and fmt --check
     if format_document(again) != text:
         raise PiaError(f"{file}: the updated annex does not format stably; nothing written")
-    return text, len(new), present
+    return text, Appended(file, len(new), present, earlier=earlier, last=last)
+
+
+def _last_date(rows: list[dict[str, Any]]) -> dt.date | None:
+    """Return the 変更日 of the last row that has a full date (not 未定, blank or a partial 和暦)."""
+    for row in reversed(rows):
+        date = row.get("date")
+        if isinstance(date, dt.date):
+            return date
+    return None

@@ -88,6 +88,30 @@ def test_rows_are_appended_after_existing_ones(two: Repo) -> None:
     assert row_identity(got[2]) == (got[2]["item"], got[2]["date"].isoformat(), "健康推進課長", "健康づくり課長")
 
 
+def test_rows_dated_before_the_annex_s_last_row_are_appended_with_a_warning(
+        two: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    """kenko's annex ends with the PIA-Date row of 2026-04-01; two changes committed on 2026-01-09 go after it."""
+    code, _, err = cli(["report", "--since", "v1", "--write"], two.path, monkeypatch, capsysbinary)
+    assert code == 0 and "warning" not in err
+    mid = two.commit("変更箇所の追記")
+    k = tomllib.loads((two.path / KENKO).read_text(encoding="utf-8"))
+    k["basic"]["department"]["head_title"] = "健康づくり課長"
+    k["basic"]["other_bodies"]["names"] = "広島県"
+    two.write(KENKO, "# 担当: 健康推進課 山田\n" + text(k))
+    c = tomllib.loads((two.path / KAIGO).read_text(encoding="utf-8"))
+    c["basic"]["department"]["head_title"] = "介護保険課長"
+    two.write(KAIGO, text(c))
+    two.commit("役職名、他の評価実施機関")
+    code, _, err = cli(["report", "--since", mid, "--write"], two.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    assert err.splitlines() == [
+        f"{KAIGO}: 1 row(s) appended, 0 already present",  # its last row is of 2026-01-07: no warning
+        f"{KENKO}: 2 row(s) appended, 0 already present",
+        f"{KENKO}: warning: 2 new rows are dated before the annex's last row (2026-04-01); check the 変更日",
+    ]
+    assert [r["date"] for r in rows(two)] == [dt.date(2026, 1, 7), dt.date(2026, 4, 1), dt.date(2026, 1, 9), dt.date(2026, 1, 9)]
+
+
 def test_a_broken_work_tree_file_stops_every_write(two: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
     (two.path / KENKO).write_text("[meta\n", encoding="utf-8")
     before = (two.path / KAIGO).read_bytes()

@@ -26,6 +26,11 @@ def _progress_bar() -> Callable[[int, int], None] | None:
     return draw
 
 
+def _earlier(n: int) -> str:
+    """Return '1 new row is' or 'N new rows are'."""
+    return f"{n} new row{'s are' if n > 1 else ' is'}"
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def report(
@@ -61,3 +66,6 @@ def register(app: typer.Typer) -> None:
             sys.stdout.flush()
         for a in written:
             print(f"{a.file}: {a.note or f'{a.added} row(s) appended, {a.present} already present'}", file=sys.stderr)
+            if a.earlier and a.last:
+                print(f"{a.file}: warning: {_earlier(a.earlier)} dated before the annex's last row ({a.last.isoformat()});"
+                      " check the 変更日", file=sys.stderr)
