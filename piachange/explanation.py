@@ -3,30 +3,72 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
+import os
 from typing import Any
 
 from piachange import classify
 from piachange.config import load_config
+from piachange.document import Document, complete
+from piachange.history import History
 from piachange.predicates import glob_matches, is_glob
-from piachange.report import Options, build
+from piachange.report import Options, build, zone
 from piachange.errors import PiaError
-from piachange.resolve import norm_label, resolve
+from piachange.resolve import Item, items, matches, norm_label, resolve, suggestion
 from piachange.schema import load_form
 
 
 def explain_range(opts: Options, item: str = "") -> dict[str, Any]:
-    """Return the explanation of the rows ``report`` prints for ``opts`` (``item``: only rows it names)."""
+    """Return the explanation of the rows ``report`` prints for ``opts`` (``item``: only rows it names).
+
+    Raise PiaError when ``item`` names no item of the assessments at either end of the range:
+    a misspelt item would otherwise look like an item without changes."""
     built = build(opts)
     rows = list(built.report.rows)
-    data = classify.explain([r.change for r in rows], config=load_config(built.root), per_commit=opts.per_commit)
+    config = load_config(built.root)
+    data = classify.explain([r.change for r in rows], config=config, per_commit=opts.per_commit)
     for row, out in zip(rows, data["rows"]):
         out["decision"]["date"] = row.date.isoformat()  # the report's 変更日 (--date, PIA-Date)
     data["findings"] = [dataclasses.asdict(f) for f in built.report.findings]
     data["since"], data["until"], data["per_commit"] = built.report.since, built.report.until, built.report.per_commit
     if item:
         data["rows"] = [r for r in data["rows"] if _names(item, r)]
+        if not data["rows"]:
+            _check_item(opts, item, zone(config.timezone))
     return data
+
+
+def _check_item(opts: Options, query: str, tz: dt.tzinfo) -> None:
+    """Raise PiaError unless ``query`` names an item of an assessment in scope at ``--since`` or ``--until``."""
+    seen: dict[str, Item] = {}  # by label: for the suggestion, each label once
+    with History(opts.repo) as hist:
+        until = hist.resolve(opts.until)
+        since = hist.resolve_since(opts.since, until, tz)
+        scope = hist.scope(opts.paths, opts.cwd or os.getcwd())
+        for commit in dict.fromkeys(c for c in (until, since) if c is not None):
+            for path, blob in hist.files(commit, scope).items():
+                try:
+                    doc = hist.document(path, blob, commit.sha)
+                except PiaError:
+                    continue  # an unreadable version: the report's findings name it
+                # a blank item, or the first instance of a repeat it has none of, is an item that did not change
+                data = complete(doc.form, doc.data, instances=True)
+                everything = list(items(doc.form, data))
+                if _names_item(query, doc, data, everything):
+                    return
+                seen.update((it.label, it) for it in everything)
+    raise PiaError(f"no item '{query}' in the assessments of {opts.since}..{opts.until}{suggestion(list(seen.values()), query)}")
+
+
+def _names_item(query: str, doc: Document, data: dict[str, Any], everything: list[Item]) -> bool:
+    """Return True when ``query`` names one of ``everything``, the items of ``doc``, as ``_names`` would name its row."""
+    if is_glob(query):
+        return any(glob_matches(query, it.path) for it in everything)
+    nq = norm_label(query)
+    if nq in norm_label(doc.title or doc.form.title):  # the item of a whole-assessment row (new, removed)
+        return True
+    return any(nq in norm_label(it.label) for it in everything) or bool(matches(doc.form, data, query))
 
 
 def _names(query: str, row: dict[str, Any]) -> bool:

@@ -75,28 +75,37 @@ def _compact(parts: list[str]) -> str:
 
 def resolve(form: Form, data: dict, query: str) -> Item:
     """Return the one item ``query`` names; raise PiaError with suggestions otherwise."""
+    exact = matches(form, data, query)
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        names = "; ".join(f"「{it.label}」" for it in exact[:5])
+        raise PiaError(f"'{query}' names {len(exact)} items: {names}{' …' if len(exact) > 5 else ''}")
+    raise PiaError(f"no item '{query}' in this {form.name}{suggestion(list(items(form, data)), query)}")
+
+
+def matches(form: Form, data: dict, query: str) -> list[Item]:
+    """Return the items ``query`` names in ``data``: one, several (it is ambiguous) or none."""
     q = query.strip()
     everything = list(items(form, data))
     for it in everything:
         if ".".join(it.path) == q:
-            return it
+            return [it]
     nq = norm_label(q)
     exact = [it for it in everything if nq in (norm_label(it.label), norm_label(it.compact))]
     if not exact:
         exact = [it for it in everything if _compact_number(it) == nq]
     if not exact:
         exact = [it for it in everything if norm_label(it.label).endswith(nq) or norm_label(it.compact).endswith(nq)]
-    exact = _deepest_unique(exact)
-    if len(exact) == 1:
-        return exact[0]
-    if len(exact) > 1:
-        names = "; ".join(f"「{it.label}」" for it in exact[:5])
-        raise PiaError(f"'{query}' names {len(exact)} items: {names}{' …' if len(exact) > 5 else ''}")
-    close = difflib.get_close_matches(nq, [norm_label(it.label) for it in everything], n=1, cutoff=0.5)
-    hint = ""
-    if close:
-        hint = next(f" (did you mean 「{it.label}」?)" for it in everything if norm_label(it.label) == close[0])
-    raise PiaError(f"no item '{query}' in this {form.name}{hint}")
+    return _deepest_unique(exact)
+
+
+def suggestion(everything: list[Item], query: str) -> str:
+    """Return ' (did you mean 「label」?)' for the item whose label is closest to ``query``, or ''."""
+    close = difflib.get_close_matches(norm_label(query.strip()), [norm_label(it.label) for it in everything], n=1, cutoff=0.5)
+    if not close:
+        return ""
+    return next(f" (did you mean 「{it.label}」?)" for it in everything if norm_label(it.label) == close[0])
 
 
 def _compact_number(it: Item) -> str:

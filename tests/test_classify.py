@@ -118,6 +118,32 @@ def test_an_organisation_files_third_party_rows_jizen_and_explain_shows_the_rule
     assert [a["matched"] for a in tried] == [False, False, True]
 
 
+@pytest.mark.parametrize("item", ["存在しない項目", "Ⅸ-9⑨", "procedure.third_party.reslt", "basic.systems.2"])
+def test_explain_of_an_item_no_assessment_has_is_one_line(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any, item: str) -> None:
+    first = third_party_repo(repo, "")
+    code, out, err = cli(["explain", "--since", first, "--item", item], repo.path, monkeypatch, capsys)
+    assert code == 1 and out == ""
+    assert err.startswith(f"Error: no item '{item}' in the assessments of {first}..HEAD") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("item", ["③消去方法", "Ⅱ-6③", "basic.*", "files.1.storage", "消去"])
+def test_explain_of_an_unchanged_item_says_no_rows(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any, item: str) -> None:
+    """Items the assessments have (blank, or in a first ファイル they do not fill in) that no row is about."""
+    first = third_party_repo(repo, "")
+    code, out, err = cli(["explain", "--since", first, "--item", item], repo.path, monkeypatch, capsys)
+    assert code == 0, err
+    assert out.endswith("\nno rows\n") and "→" not in out
+
+
+def test_explain_suggests_the_closest_item(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    first = third_party_repo(repo, "")
+    code, _, err = cli(["explain", "--since", first, "--item", "Ⅱ 特定個人情報ファイルの概要 6. 特定個人情報の保管・消去 ③消去方方"],
+                       repo.path, monkeypatch, capsys)
+    assert code == 1
+    assert err.endswith("(did you mean 「Ⅱ 特定個人情報ファイルの概要 6. 特定個人情報の保管・消去 ③消去方法」?)\n")
+
+
 def test_an_organisation_rule_replacing_a_default_by_id_is_named_in_explain(
         repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     first = third_party_repo(repo, '[[rules]]\nid = "third-party-result"\npath = "procedure.third_party"\ntiming = "事前"\n'
