@@ -16,6 +16,7 @@ from typing import Any
 
 from piachange.errors import PiaError
 from piachange.rules import RuleSet, build_ruleset
+from piachange.tomlscan import scan
 from piachange.values import Style
 
 REPORT_KEYS = {"blank", "removed", "timezone"}
@@ -38,11 +39,27 @@ class Config:
     ruleset: RuleSet = field(default_factory=_default_ruleset)  # significance rules, causes, overrides, settings
 
 
-def _unknown(keys: set[str], allowed: set[str], where: str, source: str) -> None:
+@dataclass(frozen=True)
+class Located:
+    """The file a configuration section was read from, its text, and the table the section is."""
+
+    file: str
+    text: str
+    table: tuple[str, ...] = ()  # ("tool", "piachange") in pyproject.toml
+
+    def key(self, keys: tuple[str, ...]) -> tuple[str, str]:
+        """Return ``file:line`` of a key of the section and its name as the file writes it."""
+        path = (*self.table, *keys)
+        line = scan(self.text).line_of(path)
+        return (f"{self.file}:{line}" if line else self.file), ".".join(path)
+
+
+def _unknown(keys: set[str], allowed: set[str], table: tuple[str, ...], source: str, located: Located | None) -> None:
     for k in sorted(keys - allowed):
         close = difflib.get_close_matches(k, sorted(allowed), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise PiaError(f"{source}: unknown key '{where}{k}'{hint}")
+        where, name = located.key((*table, k)) if located else (source, ".".join((*table, k)))
+        raise PiaError(f"{where}: unknown key '{name}'{hint}")
 
 
 def load_config(root: str) -> Config:
@@ -50,19 +67,21 @@ def load_config(root: str) -> Config:
     path = os.path.join(root, "piachange.toml")
     section: dict[str, Any] | None = None
     if os.path.exists(path):
-        section = _read(path)
-        source = "piachange.toml"
+        section, text = _read(path)
+        source, located = "piachange.toml", Located("piachange.toml", text)
     else:
         pp = os.path.join(root, "pyproject.toml")
         if os.path.exists(pp):
-            section = _read(pp).get("tool", {}).get("piachange")
-            source = "pyproject.toml [tool.piachange]"
+            data, text = _read(pp)
+            section = data.get("tool", {}).get("piachange")
+            source, located = "pyproject.toml [tool.piachange]", Located("pyproject.toml", text, ("tool", "piachange"))
     if not section:
         return Config()
-    return parse_config(section, source)
+    return parse_config(section, source, located)
 
 
-def _read(path: str) -> dict[str, Any]:
+def _read(path: str) -> tuple[dict[str, Any], str]:
+    """Return the parsed file and its text."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -75,16 +94,16 @@ def _read(path: str) -> dict[str, Any]:
         line = raw[: e.start].count(b"\n") + 1
         raise PiaError(f"{name}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}): save it as UTF-8") from None
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as e:
         raise PiaError(f"{name}: invalid TOML: {e}") from None
 
 
-def parse_config(section: dict[str, Any], source: str) -> Config:
-    """Validate a configuration table and return the Config."""
-    _unknown(set(section), TOP_KEYS, "", source)
+def parse_config(section: dict[str, Any], source: str, located: Located | None = None) -> Config:
+    """Validate a configuration table and return the Config (``located``: where unknown keys are)."""
+    _unknown(set(section), TOP_KEYS, (), source, located)
     report = section.get("report", {})
-    _unknown(set(report), REPORT_KEYS, "report.", source)
+    _unknown(set(report), REPORT_KEYS, ("report",), source, located)
     style = Style(blank=report.get("blank", Style.blank), removed=report.get("removed", Style.removed))
     ruleset = build_ruleset({k: v for k, v in section.items() if k != "report"}, source)
     return Config(style=style, timezone=report.get("timezone", "Asia/Tokyo"), source=source, raw=section, ruleset=ruleset)

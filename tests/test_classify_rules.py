@@ -81,6 +81,23 @@ def test_bad_settings_causes_and_overrides_are_refused() -> None:
     assert "rule id 'x' is defined twice" in err({"rules": [{"id": "x", "timing": "事前"}, {"id": "x", "timing": "事後"}]})
 
 
+@pytest.mark.parametrize("file, text, message", [
+    ("piachange.toml", '# 設定\n\n[templates]\nlaw = "法令改正"\n\n[rule]\nid = "x"\n',
+     "piachange.toml:6: unknown key 'rule' (did you mean 'rules'?)"),
+    ("piachange.toml", '[settings]\nthird_party_timing = "事前"\n\n[report]\nblank = "記載なし"\nblnk = "-"\n',
+     "piachange.toml:6: unknown key 'report.blnk' (did you mean 'blank'?)"),
+    ("piachange.toml", 'report.timezone = "Asia/Tokyo"\nreport.removed = "（削除）"\nreport.timzone = "UTC"\n',
+     "piachange.toml:3: unknown key 'report.timzone' (did you mean 'timezone'?)"),
+    ("pyproject.toml", '[project]\nname = "x"\n\n[tool.piachange.report]\nremoved = "-"\nremove = "-"\n',
+     "pyproject.toml:6: unknown key 'tool.piachange.report.remove' (did you mean 'removed'?)"),
+])
+def test_an_unknown_key_names_its_line(tmp_path: pathlib.Path, file: str, text: str, message: str) -> None:
+    (tmp_path / file).write_text(text, encoding="utf-8")
+    with pytest.raises(PiaError) as e:
+        load_config(str(tmp_path))
+    assert str(e.value) == message
+
+
 def test_pyproject_tool_section_is_read(tmp_path: Any) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.piachange.settings]\nthird_party_timing = "事前"\n', encoding="utf-8")
     cfg = load_config(str(tmp_path))
