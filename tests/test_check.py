@@ -16,6 +16,7 @@ from piachange.cli import app
 
 from conftest import ROOT
 
+AS_OF = "2026-11-23"  # the samples' dates are judged on a fixed day: a test must not fail in 2030
 _LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<msg>.*)$")
 
 # One problem per kind the task names: a date that does not exist, a choice not on the form,
@@ -152,7 +153,7 @@ def test_problems_in_one_file_do_not_hide_the_others(tmp_path: pathlib.Path) -> 
     write(tmp_path, "assessments/b-three.toml", THREE_PROBLEMS)
     write(tmp_path, "assessments/c-good.toml", (ROOT / "assessments" / "jido-teate-kiso.toml").read_text(encoding="utf-8"))
     write(tmp_path, "assessments/sub/d-nokind.toml", "[cover]\n")
-    done = run("check", cwd=tmp_path)  # default: assessments/
+    done = run("check", "--as-of", AS_OF, cwd=tmp_path)  # default: assessments/
     assert done.returncode == 1
     found = problems(done.stderr)
     files = [f for f, _, _ in found]
@@ -166,7 +167,7 @@ def test_valid_files_pass_and_warnings_do_not_fail(tmp_path: pathlib.Path) -> No
     write(tmp_path, "ok.toml", text)
     warn = text.replace("count = 2  # 委託の有無 件数 ※", "count = 3  # 委託の有無 件数 ※")
     write(tmp_path, "warn.toml", warn.replace('number = "7"', 'number = "99"'))
-    done = run("check", "ok.toml", "warn.toml", cwd=tmp_path)
+    done = run("check", "ok.toml", "warn.toml", "--as-of", AS_OF, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     [(name, line, msg)] = problems(done.stderr)
     assert name == "warn.toml" and msg.startswith("warning: 委託の有無 says (3) 件 but 2 委託事項")
@@ -180,7 +181,7 @@ def test_two_files_of_one_assessment_are_a_problem(tmp_path: pathlib.Path) -> No
     write(tmp_path, "assessments/kaigo.toml", text)
     write(tmp_path, "assessments/kaigo-copy.toml", text)
     write(tmp_path, "assessments/other-city/kaigo.toml", text.replace('organization = "みなと台市長"', 'organization = "さくら町長"'))
-    done = run("check", cwd=tmp_path)
+    done = run("check", "--as-of", AS_OF, cwd=tmp_path)
     assert done.returncode == 1
     [(name, line, msg)] = problems(done.stderr)
     assert name == os.path.join("assessments", "kaigo.toml")  # the second one read (sorted: kaigo-copy first)
@@ -326,3 +327,12 @@ def test_the_age_is_checked_by_check_only(tmp_path: pathlib.Path) -> None:
     assert text.splitlines()[line - 1].startswith("conducted_on = 2015-04-01")
     assert done.stderr.splitlines()[-1] == "1 file(s) ok, 1 warning(s)"
     assert _warnings(tmp_path, "kaigo-juten.toml", ("conducted_on = 2025-05-30", "conducted_on = 2015-04-01")) == []
+
+
+def test_as_of_judges_the_age_on_another_day(tmp_path: pathlib.Path) -> None:
+    write(tmp_path, "kaigo.toml", (ROOT / "assessments" / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    assert run("check", "kaigo.toml", "--as-of", "2030-05-29", cwd=tmp_path).stderr.strip() == "1 file(s) ok"
+    due = run("check", "kaigo.toml", "--as-of", "令和12年5月30日", cwd=tmp_path)
+    assert (due.returncode, due.stderr.splitlines()[-1]) == (0, "1 file(s) ok, 1 warning(s)")
+    bad = run("check", "kaigo.toml", "--as-of", "2030-02-30", cwd=tmp_path)
+    assert (bad.returncode, bad.stderr.strip()) == (1, "Error: --as-of: '2030-02-30' is not a date: day is out of range for month")
