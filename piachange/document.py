@@ -367,7 +367,7 @@ class _Validator:
             for ikey, item in items.items():
                 if isinstance(item, dict) and item.get("subcontract") == "再委託する":
                     subcontracted.append(ikey)
-                    if isinstance(item.get("subcontract_work"), str) and not item["subcontract_work"].strip():
+                    if isinstance(item.get("subcontract_work"), str) and not _names_work(item["subcontract_work"]):
                         self.warn(("files", fkey, "outsourcing", "items", ikey, "subcontract"), f"委託事項{ikey} says 再委託する but no 再委託事項 is written")
                 elif isinstance(item, dict) and item.get("subcontract") == "再委託しない" and _names_work(item.get("subcontract_work")):
                     self.warn(("files", fkey, "outsourcing", "items", ikey, "subcontract"), f"委託事項{ikey} says 再委託しない but a 再委託事項 is written")
@@ -399,7 +399,7 @@ class _Validator:
         levels, stated = possible_levels(self.form.kind, *given), result_level(result)
         if levels and stated is not None and stated not in levels:
             allowed = " or ".join(f"「{RESULTS[x]}」" for x in sorted(levels))
-            self.warn(where, f"しきい値判断結果 is 「{result}」 but {inputs} {allowed} (rules.md §6)")
+            self.warn(where, f"しきい値判断結果 is 「{result}」 but {inputs} {allowed} (docs/rules.md §7)")
 
 
 # what a 再委託事項 holds when there is nothing to name: 「なし」 agrees with 再委託しない

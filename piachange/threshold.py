@@ -119,7 +119,7 @@ def _judge(found: dict[str, model.Change]) -> tuple[str, bool]:
     for (before, after), conds in rises.items():
         when = "" if certain else " if " + " / ".join(sorted(set(c for c in conds if c)))
         parts.append(f"the required assessment rises from {LEVELS[before]} to {LEVELS[after]}{when}: a new {NEW.get(after, LEVELS[after])} is required")
-    return f"しきい値判断 (rules.md §6): {changed}. " + "; ".join(parts), certain
+    return f"しきい値判断 (docs/rules.md §7): {changed}. " + "; ".join(parts), certain
 
 
 def _judge_population(ch: model.Change) -> tuple[str, bool]:
@@ -136,6 +136,6 @@ def _judge_population(ch: model.Change) -> tuple[str, bool]:
     after = max(level(a, h) for h in high)
     certain = len(high) == 2
     when = "" if certain else " if 取扱者数 is 500人以上 or a 重大事故 occurred within the last year (see the しきい値判断 of the 基礎項目評価書)"
-    return (f"しきい値判断 (rules.md §6): {ch.item}: {ch.before_text} → {ch.after_text} ({AFFAIR_POPULATION}). "
+    return (f"しきい値判断 (docs/rules.md §7): {ch.item}: {ch.before_text} → {ch.after_text} ({AFFAIR_POPULATION}). "
             f"This assessment covers up to {LEVELS[covers]}; the required assessment rises to {LEVELS[after]}{when}: "
             f"a new {NEW.get(after, LEVELS[after])} is required"), certain

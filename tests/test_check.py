@@ -223,7 +223,7 @@ def test_a_kiso_threshold_result_that_the_counts_do_not_give(tmp_path: pathlib.P
     # 1万人以上10万人未満 with 500人以上 取扱者 gives 基礎 + 重点, not 基礎 alone
     [(line, msg)] = _warnings(tmp_path, "jido-teate-kiso.toml", ('count = "500人未満"', 'count = "500人以上"'))
     assert msg == ("warning: しきい値判断結果 is 「基礎項目評価の実施が義務付けられる」 but 対象人数, 取扱者数 and 重大事故 give "
-                   "「基礎項目評価及び重点項目評価の実施が義務付けられる」 (rules.md §6)")
+                   "「基礎項目評価及び重点項目評価の実施が義務付けられる」 (docs/rules.md §7)")
     assert (ROOT / "assessments" / "jido-teate-kiso.toml").read_text(encoding="utf-8").splitlines()[line - 1].startswith("result = ")
 
 
@@ -234,7 +234,7 @@ def test_a_threshold_result_left_open_by_a_blank_count_is_checked_against_both_c
     # 10万人以上30万人未満 is never 基礎 alone, whatever 取扱者数 is
     [(_, msg)] = _warnings(tmp_path, "jido-teate-kiso.toml", ('count = "1万人以上10万人未満"', 'count = "10万人以上30万人未満"'), blank)
     assert msg.endswith("give 「基礎項目評価及び重点項目評価の実施が義務付けられる」 or 「基礎項目評価及び全項目評価の実施が義務付けられる」"
-                        " (rules.md §6)")
+                        " (docs/rules.md §7)")
 
 
 @pytest.mark.parametrize(("sample", "edits", "allowed"), [
@@ -251,7 +251,7 @@ def test_a_threshold_result_left_open_by_a_blank_count_is_checked_against_both_c
 def test_a_juten_or_zenkomoku_threshold_result_is_checked_against_its_population(
         tmp_path: pathlib.Path, sample: str, edits: list[tuple[str, str]], allowed: str) -> None:
     [(line, msg)] = _warnings(tmp_path, sample, *edits)
-    assert msg.startswith("warning: しきい値判断結果 is 「") and msg.endswith(f"gives {allowed} (rules.md §6)")
+    assert msg.startswith("warning: しきい値判断結果 is 「") and msg.endswith(f"gives {allowed} (docs/rules.md §7)")
     assert (tmp_path / sample).read_text(encoding="utf-8").splitlines()[line - 1].startswith("threshold = ")
 
 
@@ -263,6 +263,13 @@ def test_subcontracting_without_subcontracted_work_and_an_assurance_that_denies_
         "warning: 委託事項1 says 再委託する but no 再委託事項 is written",
         "warning: 再委託先の適切な取扱い says 再委託していない but 委託事項1、2 say 再委託する",
     ]
+
+
+@pytest.mark.parametrize("work", ["", "なし", "－"])
+def test_subcontracting_with_a_subcontracted_work_that_says_there_is_none(tmp_path: pathlib.Path, work: str) -> None:
+    warnings = _warnings(tmp_path, "kaigo-juten.toml",
+                         ('subcontract_work = "法改正に伴うプログラム修正のうち、帳票レイアウト変更に係る開発作業"', f'subcontract_work = "{work}"'))
+    assert [m for _, m in warnings] == ["warning: 委託事項1 says 再委託する but no 再委託事項 is written"]
 
 
 @pytest.mark.parametrize(("sample", "edit", "item"), [

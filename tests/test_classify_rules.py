@@ -256,7 +256,7 @@ def test_a_configuration_that_is_not_utf8_is_one_located_line(tmp_path: pathlib.
 
 def test_the_threshold_judges_with_the_inputs_the_assessment_states() -> None:
     """A 基礎 whose 取扱者数 (500人未満) and 重大事故 (発生なし) are stated and unchanged: 対象人数 rising to
-    10万人以上30万人未満 requires a 重点項目評価, certainly, and no 全項目評価 (rules.md §6)."""
+    10万人以上30万人未満 requires a 重点項目評価, certainly, and no 全項目評価 (docs/rules.md §7)."""
     from piachange.threshold import threshold_findings
 
     context = (("threshold.population.count", "1万人以上10万人未満", "10万人以上30万人未満"),
