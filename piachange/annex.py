@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from piachange import model
-from piachange.atomic import target_of, write_atomic
+from piachange.atomic import target_of, write_all_atomic
 from piachange.document import load_bytes
 from piachange.errors import PiaError
 from piachange.fmt import format_document
@@ -87,8 +87,7 @@ def append_rows(report: model.Report, root: str) -> list[Appended]:
         if got.added:
             target_of(path, root=root)  # refused now, not after other files are written
             pending.append((path, text))
-    for path, text in pending:
-        write_atomic(path, text, root=root)
+    write_all_atomic(list(pending), root=root)
     return results
 
 

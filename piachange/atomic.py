@@ -11,8 +11,31 @@ from piachange.errors import PiaError
 
 def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> None:
     """Replace ``path`` with ``data`` all at once, keeping its permissions (``root``: see target_of)."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+    write_all_atomic([(path, data)], root=root)
+
+
+def write_all_atomic(files: list[tuple[str, bytes | str]], *, root: str | None = None) -> None:
+    """Replace several files: each is written out in full and synced before the first is replaced,
+    so a full disk or an I/O error while writing leaves every one of them as it was."""
+    staged: list[tuple[str, str, str]] = []  # (path as given, temporary file, target)
+    try:
+        for path, data in files:
+            staged.append(_stage(path, data.encode("utf-8") if isinstance(data, str) else data, root))
+        for path, tmp, target in staged:
+            try:
+                os.replace(tmp, target)
+            except OSError as e:
+                raise PiaError(f"{path}: not written: {e.strerror or e}") from None
+    finally:
+        for _, tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+
+
+def _stage(path: str, data: bytes, root: str | None) -> tuple[str, str, str]:
+    """Write ``data`` to a synced temporary file beside ``path``'s target, with the target's permissions."""
     target = target_of(path, root=root)
     directory = os.path.dirname(target) or "."
     try:
@@ -37,15 +60,12 @@ def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> No
                 os.chown(tmp, *owner)
             except PermissionError:
                 pass  # an ordinary user cannot give files away; the file becomes theirs, as with any editor
-        os.replace(tmp, target)
     except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        os.unlink(tmp)
         if isinstance(e, OSError):  # disk full, quota, I/O error: name the file, not the temporary one
             raise PiaError(f"{path}: not written: {e.strerror or e}") from None
         raise
+    return path, tmp, target
 
 
 def target_of(path: str, *, root: str | None = None) -> str:

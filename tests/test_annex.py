@@ -147,6 +147,15 @@ def test_a_file_that_cannot_be_written_stops_every_write(two: Repo, tmp_path: pa
     assert (two.path / KAIGO).read_bytes() == before and outside.read_bytes() == kept
 
 
+def test_an_output_file_that_cannot_be_written_stops_every_write(two: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                                capsysbinary: Any) -> None:
+    before = {f: (two.path / f).read_bytes() for f in (KENKO, KAIGO)}
+    code, out, err = cli(["report", "--since", "v1", "--write", "-o", "no-such-dir/report.md"], two.path, monkeypatch, capsysbinary)
+    assert code == 1 and out == b""
+    assert err == f"Error: no-such-dir/report.md: directory {two.path.resolve() / 'no-such-dir'} does not exist; not written\n"
+    assert {f: (two.path / f).read_bytes() for f in (KENKO, KAIGO)} == before
+
+
 def test_removed_assessment_has_no_annex(repo: Repo) -> None:
     repo.write(KENKO, text(base()))
     first = repo.commit("初版")

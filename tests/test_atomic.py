@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from piachange.atomic import write_atomic
+from piachange.atomic import write_all_atomic, write_atomic
 from piachange.errors import PiaError
 
 from conftest import EXAMPLE_002, Repo
@@ -37,6 +37,29 @@ def test_a_failing_rename_leaves_the_original_and_no_temporary_file(tmp_path: pa
     assert res.returncode == 1
     assert res.stderr.splitlines() == ["a.toml: not written: No space left on device", "b.toml: not written: No space left on device"]
     assert a.read_text(encoding="utf-8") == UNFORMATTED
+    assert leftovers(tmp_path) == []
+
+
+def test_several_files_are_replaced_only_once_every_one_is_written(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk fills while the second of two annexes is written: the first is not replaced either."""
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text("a = 1\n", encoding="utf-8")
+    b.write_text("b = 1\n", encoding="utf-8")
+    synced: list[int] = []
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        if len(synced) == 2:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(PiaError, match=f"^{b}: not written: No space left on device$"):
+        write_all_atomic([(str(a), "a = 2\n"), (str(b), "b = 2\n")])
+    assert (a.read_text(encoding="utf-8"), b.read_text(encoding="utf-8")) == ("a = 1\n", "b = 1\n")
+    assert leftovers(tmp_path) == []
+    monkeypatch.undo()
+    write_all_atomic([(str(a), "a = 2\n"), (str(b), "b = 2\n")])
+    assert (a.read_text(encoding="utf-8"), b.read_text(encoding="utf-8")) == ("a = 2\n", "b = 2\n")
     assert leftovers(tmp_path) == []
 
 

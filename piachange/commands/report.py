@@ -6,7 +6,7 @@ from typing import Callable
 
 import typer
 
-from piachange.atomic import write_atomic
+from piachange.atomic import target_of, write_atomic
 from piachange.commands import selection
 
 FORMATS = ("md", "html", "csv", "xlsx", "json")
@@ -58,9 +58,12 @@ def register(app: typer.Typer) -> None:
                        date=parse_date_option(date) if date else None, cache=not no_cache, cache_dir=cache_dir or "")
         built = build(opts, progress=_progress_bar())
         data = render(built.report, fmt, template=template)
+        where = os.path.dirname(os.path.abspath(output)) if output else ""
+        if output:
+            target_of(output, root=where)  # an -o refused must leave the annexes unwritten
         written = append_rows(built.report, built.root) if write else []
         if output:
-            write_atomic(output, data, root=os.path.dirname(os.path.abspath(output)))
+            write_atomic(output, data, root=where)
         else:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
