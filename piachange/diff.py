@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from piachange import model
 from piachange.document import Document
@@ -80,7 +80,30 @@ def diff_documents(old: Document | None, new: Document | None, style: Style = St
     ctx = _Ctx(new.form, identity(new), new.number, new.file, old.file if old.file != new.file else "", style)
     changes = [_change(ctx, path, what, old.data, new.data) for path, what in changed_items(new.form, old.data, new.data)]
     found = [c for c in changes if c is not None]
-    return _with_context(_with_copies(ctx, found, old.data, new.data), old.data, new.data)
+    found = _named(ctx, _with_copies(ctx, found, old.data, new.data), old.data, new.data)
+    return _with_context(found, old.data, new.data)
+
+
+def _named(ctx: _Ctx, changes: list[model.Change], old: dict, new: dict) -> list[model.Change]:
+    """Return the changes, each inside an instance of a document with several (特定個人情報ファイル)
+    labelled with the instance's name: 「Ⅱ 特定個人情報ファイルの概要 (予防接種ファイル) 2. …」."""
+    names: dict[tuple[str, ...], str] = {}
+    for node in ctx.form.nodes:
+        if not node.named_by:
+            continue
+        instances = [[p for p in _concrete(node.parts, data, ())] for data in (old, new)]
+        if max(len(found) for found in instances) < 2:
+            continue
+        for path in {*instances[0], *instances[1]}:
+            numbers = iter(path[i] for i, p in enumerate(node.parts) if p == "*")
+            source = tuple(next(numbers) if p == "*" else p for p in node.named_by.split("."))
+            name = _lookup(new, source) or _lookup(old, source)
+            if isinstance(name, str) and name.strip():
+                names[path] = name
+    if not names:
+        return changes
+    return [dataclasses.replace(c, item=ctx.form.label_path(c.path, names=names))
+            if any(c.path[: len(p)] == p for p in names) else c for c in changes]
 
 
 def _with_copies(ctx: _Ctx, changes: list[model.Change], old: dict, new: dict) -> list[model.Change]:
@@ -123,7 +146,7 @@ def _gathered(ctx: _Ctx, copy: Node, old: dict, new: dict) -> list[model.Change]
     return [dataclasses.replace(made, copy_of=changed)]
 
 
-def _concrete(pattern: list[str], data: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+def _concrete(pattern: Sequence[str], data: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
     """Yield the concrete paths of ``data`` that match a pattern, instances in number order."""
     if not pattern:
         yield path

@@ -8,6 +8,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Mapping
 
 from piachange.errors import PiaError
 
@@ -17,7 +18,7 @@ FORM_KINDS = ("zenkomoku", "juten", "kiso")
 FORM_NAMES = {"zenkomoku": "全項目評価書", "juten": "重点項目評価書", "kiso": "基礎項目評価書"}
 _CIRCLED = set("①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳")
 _NODE_FIELDS = {"path", "kind", "number", "label", "prefix", "star", "star_note", "choices", "options", "max", "min", "note", "in_item",
-                "copy_of", "annex"}
+                "copy_of", "annex", "named_by"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Node:
     note: str = ""
     in_item: bool = True  # false: a heading the 変更箇所 項目 column leaves out (as published tables do)
     annex: bool = False  # printed as an annex of its own: the 項目 column names it without its parents' headings
+    named_by: str = ""  # repeat: the item whose value names an instance where a document has several
     copy_of: str = ""  # a place that prints this stored item again (Ⅲ 1. 特定個人情報ファイル名 = files.*.name)
     parts: tuple[str, ...] = field(default=(), compare=False)
     order: int = field(default=0, compare=False)  # position in print order, copies included
@@ -160,22 +162,30 @@ class Form:
     def _labels(self) -> dict[tuple[tuple[str, ...], str | None], str]:
         return {}  # label_path's answers: a history names the same items again and again
 
-    def label_path(self, concrete: tuple[str, ...], option: str | None = None) -> str:
-        """Return the full official label of a concrete item path, instances named."""
+    def label_path(self, concrete: tuple[str, ...], option: str | None = None,
+                   names: Mapping[tuple[str, ...], str] | None = None) -> str:
+        """Return the full official label of a concrete item path, instances named; ``names``:
+        a name to print after an instance's heading ((健康管理ファイル) of files.2), by its path."""
+        if names:
+            return self._label_path(tuple(concrete), option, names)
         k = (tuple(concrete), option)
         found = self._labels.get(k)
         if found is None:
-            found = self._labels[k] = self._label_path(k[0], option)
+            found = self._labels[k] = self._label_path(k[0], option, {})
         return found
 
-    def _label_path(self, concrete: tuple[str, ...], option: str | None) -> str:
+    def _label_path(self, concrete: tuple[str, ...], option: str | None, names: Mapping[tuple[str, ...], str]) -> str:
         words: list[str] = []
+        named: list[str] = []  # instance names passed: an annex that starts afresh keeps them
         pat: list[str] = []
-        for seg in concrete:
+        for i, seg in enumerate(concrete):
             exact, star = ".".join([*pat, seg]), ".".join([*pat, "*"])
             if seg.isdigit() and exact not in self.by_path and star in self.by_path:
                 pat.append("*")
                 words.append(self.by_path[star].heading(seg))
+                if concrete[: i + 1] in names:
+                    named.append(f"({names[concrete[: i + 1]]})")
+                    words.append(named[-1])
                 continue
             pat.append(seg)
             node = self.by_path.get(exact) or self.copy_paths.get(exact)
@@ -186,6 +196,8 @@ class Form:
                 words = []
             if node.in_item:
                 words += [node.prefix, node.heading()]
+            if node.annex:
+                words += named
         if option:
             words.append(option)
         return " ".join(w for w in words if w)
@@ -244,11 +256,16 @@ def _parse(kind: str, data: dict, origin: str) -> Form:
                 note=raw.get("note", ""),
                 in_item=bool(raw.get("in_item", True)),
                 annex=bool(raw.get("annex", False)),
+                named_by=raw.get("named_by", ""),
                 copy_of=copy_of,
                 parts=tuple(path.split(".")),
                 order=i,
             )
         )
+    for n in (n for n in nodes if n.named_by):
+        source = next((m for m in nodes if m.path == n.named_by), None)
+        if source is None or not source.is_leaf or n.kind != "repeat" or n.named_by.count("*") != n.path.count("*"):
+            raise PiaError(f"{origin}: node {n.path}: named_by {n.named_by!r} is not an item with the instances of this repeat")
     return Form(
         kind=head.get("kind", kind),
         title=head.get("title", ""),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from piachange import model
 from piachange.diff import diff_documents
 from piachange.document import Document, load_bytes
@@ -208,3 +210,32 @@ def test_a_new_file_is_one_instance_and_a_new_name_among_the_files() -> None:
         ("basic.file_names", model.MODIFIED), ("files.2", model.INSTANCE_ADDED), ("risks.2", model.INSTANCE_ADDED),
     ]
     assert changes[0].after_text == "健康管理ファイル\n予防接種ファイル"
+
+
+def test_in_a_document_with_several_files_each_file_s_items_name_the_file() -> None:
+    old = base()
+    old["files"]["2"] = {"name": "予防接種ファイル", "records": [{"items": ["氏名"]}]}
+    old["risks"]["2"] = {}
+    new = base()
+    new["files"]["2"] = {"name": "予防接種ファイル", "records": [{"items": ["氏名", "住所"]}], "profile": {"held_since": dt.date(2024, 4, 1)}}
+    new["risks"]["2"] = {"acquisition": {"other_risks": "・誤入力を防ぐため、入力時に確認している。"}}
+    new["files"]["1"]["profile"]["held_since"] = dt.date(2024, 4, 2)
+    items = {".".join(c.path): c.item for c in diff_documents(doc(old), doc(new))}
+    assert items["files.1.profile.held_since"] == "Ⅱ 特定個人情報ファイルの概要 (健康管理ファイル) 2. 基本情報 ⑤保有開始日"
+    assert items["files.2.profile.held_since"] == "Ⅱ 特定個人情報ファイルの概要 (予防接種ファイル) 2. 基本情報 ⑤保有開始日"
+    assert items["files.2.records"] == "(別添1) 特定個人情報ファイル記録項目 (予防接種ファイル)"
+    assert items["risks.2.acquisition.other_risks"].startswith("Ⅲ リスク対策 (予防接種ファイル) 2. ")
+
+
+def test_a_new_file_is_named_and_one_file_alone_is_not() -> None:
+    old = base()
+    new = base()
+    new["files"]["2"] = {"name": "予防接種ファイル"}
+    new["risks"]["2"] = {}
+    items = {".".join(c.path): c.item for c in diff_documents(doc(old), doc(new))}
+    assert items["files.2"] == "Ⅱ 特定個人情報ファイルの概要 (予防接種ファイル)"
+    assert items["risks.2"] == "Ⅲ リスク対策 (予防接種ファイル)"
+    alone = base()
+    alone["files"]["1"]["profile"]["held_since"] = dt.date(2024, 4, 2)
+    [ch] = diff_documents(doc(base()), doc(alone))
+    assert ch.item == "Ⅱ 特定個人情報ファイルの概要 2. 基本情報 ⑤保有開始日"
