@@ -134,6 +134,8 @@ def _gathered(ctx: _Ctx, copy: Node, old: dict, new: dict) -> list[model.Change]
     if list(before.values()) == list(after.values()):
         return []
     btext, atext = ("\n".join(_text(source, v, ctx.style) for v in side.values() if not is_blank(v)) for side in (before, after))
+    if btext == atext:  # a blank name came or went: the place prints the same names
+        return []
     if not btext:
         kind, btext = model.ADDED, ctx.style.blank
     elif not atext:

@@ -239,3 +239,13 @@ def test_a_new_file_is_named_and_one_file_alone_is_not() -> None:
     alone["files"]["1"]["profile"]["held_since"] = dt.date(2024, 4, 2)
     [ch] = diff_documents(doc(base()), doc(alone))
     assert ch.item == "Ⅱ 特定個人情報ファイルの概要 2. 基本情報 ⑤保有開始日"
+
+
+def test_a_file_without_a_name_leaves_the_names_printed_together_as_they_were() -> None:
+    old = base()
+    old["files"]["2"] = {"name": ""}
+    old["risks"]["2"] = {}
+    changes = diff_documents(doc(old), doc(base()))
+    assert [(".".join(c.path), c.kind) for c in changes] == [
+        ("files.2", model.INSTANCE_REMOVED), ("risks.2", model.INSTANCE_REMOVED),
+    ]
