@@ -49,7 +49,7 @@ def reassessment_due(doc: Document, today: dt.date) -> Problem | None:
     if found is None:
         return None
     path, day = found
-    if today < years_after(day, YEARS):
+    if day.year > dt.MAXYEAR - YEARS or today < years_after(day, YEARS):  # (9999-12-31 is never 5 years old)
         return None
     return Problem(doc.file, doc.line_of(path),
                    f"warning: {doc.form.label_path(path)} {day.isoformat()} is {YEARS} years old or more; "

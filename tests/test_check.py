@@ -343,3 +343,9 @@ def test_as_of_judges_the_age_on_another_day(tmp_path: pathlib.Path) -> None:
     assert (due.returncode, due.stderr.splitlines()[-1]) == (0, "1 file(s) ok, 1 warning(s)")
     bad = run("check", "kaigo.toml", "--as-of", "2030-02-30", cwd=tmp_path)
     assert (bad.returncode, bad.stderr.strip()) == (1, "Error: --as-of: '2030-02-30' is not a date: day is out of range for month")
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "9996-02-29"])
+def test_a_last_assessment_in_the_last_years_a_date_can_have_is_not_due(tmp_path: pathlib.Path, day: str) -> None:
+    edit = ("conducted_on = 2025-05-30", f"conducted_on = {day}")
+    assert _warnings(tmp_path, "kaigo-juten.toml", edit, today=dt.date(9999, 12, 31)) == []
