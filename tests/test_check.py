@@ -343,6 +343,8 @@ def test_as_of_judges_the_age_on_another_day(tmp_path: pathlib.Path) -> None:
     assert (due.returncode, due.stderr.splitlines()[-1]) == (0, "1 file(s) ok, 1 warning(s)")
     bad = run("check", "kaigo.toml", "--as-of", "2030-02-30", cwd=tmp_path)
     assert (bad.returncode, bad.stderr.strip()) == (1, "Error: --as-of: '2030-02-30' is not a date: day is out of range for month")
+    empty = run("check", "kaigo.toml", "--as-of", "", cwd=tmp_path)  # an unset variable in a script: not today
+    assert (empty.returncode, empty.stderr.strip()) == (1, "Error: --as-of: '' is not a 和暦 date (expected e.g. 令和6年4月1日)")
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "9996-02-29"])

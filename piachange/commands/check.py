@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
                                   "(2027-04-01 or 令和9年4月1日): which assessments will be due by then; default: today."),
     ) -> None:
         """Validate assessments against their form definition; print every problem as file:line: message."""
-        out = check_paths(paths or [], today=_day(as_of) if as_of else dt.date.today())
+        out = check_paths(paths or [], today=_day(as_of) if as_of is not None else dt.date.today())
         for p in [*out.problems, *out.warnings]:
             print(p, file=sys.stderr)
         if out.problems:
