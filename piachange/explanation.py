@@ -54,7 +54,7 @@ def _check_item(opts: Options, query: str, tz: dt.tzinfo) -> None:
                     continue  # an unreadable version: the report's findings name it
                 # a blank item, or the first instance of a repeat it has none of, is an item that did not change
                 data = complete(doc.form, doc.data, instances=True)
-                everything = list(items(doc.form, data))
+                everything = list(items(doc.form.printed, data))
                 if _names_item(query, doc, data, everything):
                     return
                 seen.update((it.label, it) for it in everything)
@@ -68,7 +68,7 @@ def _names_item(query: str, doc: Document, data: dict[str, Any], everything: lis
     nq = norm_label(query)
     if nq in norm_label(doc.title or doc.form.title):  # the item of a whole-assessment row (new, removed)
         return True
-    return any(nq in norm_label(it.label) for it in everything) or bool(matches(doc.form, data, query))
+    return any(nq in norm_label(it.label) for it in everything) or bool(matches(doc.form.printed, data, query))
 
 
 def _names(query: str, row: dict[str, Any]) -> bool:
@@ -83,7 +83,7 @@ def _names(query: str, row: dict[str, Any]) -> bool:
     for seg in path:
         node = node.setdefault(seg, {})
     try:
-        found = resolve(load_form(row["form"]), data, query).path
+        found = resolve(load_form(row["form"]).printed, data, query).path  # Ⅲ-1 names the row of a copy too
     except PiaError:
         return False
     return path[: len(found)] == found

@@ -55,14 +55,14 @@ def _walk(form: Form, pattern: str, table: dict, path: tuple[str, ...], words: l
                 if isinstance(table[k], dict):
                     yield from _walk(form, node.path, table[k], p, w, n)
             continue
-        if node.key not in table:
+        if node.key not in table and not node.copy_of:  # a copy is printed wherever its parent is (Form.printed)
             continue
         p = (*path, node.key)
         w = [*words, *(x for x in (node.prefix, node.heading()) if x)] if node.in_item else words
         n = [*nums, node.number] if node.number else nums
         label_n = [*n, node.label] if node.label else n
         yield Item(p, node, " ".join(w), _compact(label_n))
-        if node.kind in ("group", "repeat") and isinstance(table[node.key], dict):
+        if node.kind in ("group", "repeat") and isinstance(table.get(node.key), dict):
             yield from _walk(form, node.path, table[node.key], p, w, n)
 
 

@@ -119,6 +119,11 @@ class Form:
         return out
 
     @functools.cached_property
+    def printed(self) -> Form:
+        """Return this form with its copies as items of their own: every place a 変更箇所 row can name."""
+        return dataclasses.replace(self, nodes=tuple(sorted((*self.nodes, *self.copies), key=lambda n: n.order)), copies=())
+
+    @functools.cached_property
     def print_order(self) -> dict[str, int]:
         """Return {pattern: position in print order}, copies included."""
         return {n.path: n.order for n in (*self.nodes, *self.copies)}

@@ -473,3 +473,23 @@ def test_assessments_decided_on_their_own_are_what_the_whole_submission_decides(
     for ch in changes:
         assert (ch.assessment in store) == all(
             c.sha not in scoped for x in changes if x.assessment == ch.assessment for c in x.commits)
+
+
+@pytest.mark.parametrize(("item", "path"), [("Ⅲ-1", "risks.1.file_name"), ("Ⅰ-3", "basic.file_names"), ("Ⅱ-1", "files.1.name")])
+def test_explain_names_each_place_a_renamed_file_is_printed_by_its_compact_form(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any, item: str, path: str) -> None:
+    sample = (pathlib.Path(__file__).parent.parent / "assessments" / "kaigo-juten.toml").read_text(encoding="utf-8")
+    repo.write(FILE, sample)
+    first = repo.commit("初版")
+    repo.write(FILE, sample.replace('name = "介護保険情報ファイル"', 'name = "介護保険資格ファイル"', 1))
+    repo.commit("特定個人情報ファイル名の変更")
+    code, out, err = cli(["explain", "--since", first, "--item", item, "--format", "json"], repo.path, monkeypatch, capsys)
+    assert code == 0, err
+    assert [r["path"] for r in json.loads(out)["rows"]] == [path]
+
+
+def test_explain_of_a_copy_no_row_is_about_says_no_rows(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    first = third_party_repo(repo, "")
+    code, out, err = cli(["explain", "--since", first, "--item", "Ⅲ-1"], repo.path, monkeypatch, capsys)
+    assert code == 0, err
+    assert out.endswith("\nno rows\n")
