@@ -79,7 +79,8 @@ def resolve(form: Form, data: dict, query: str) -> Item:
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
-        names = "; ".join(f"「{it.label}」" for it in exact[:5])
+        labels = [it.label for it in exact]  # the same label in two files: the key path tells them apart
+        names = "; ".join(f"「{it.label}」" + (f" ({'.'.join(it.path)})" if labels.count(it.label) > 1 else "") for it in exact[:5])
         raise PiaError(f"'{query}' names {len(exact)} items: {names}{' …' if len(exact) > 5 else ''}")
     raise PiaError(f"no item '{query}' in this {form.name}{suggestion(list(items(form, data)), query)}")
 

@@ -155,3 +155,12 @@ def test_show_on_an_invalid_file_names_the_problem(tmp_path: pathlib.Path) -> No
     done = run("show", "bad.toml", "cover.number", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.splitlines()[0] == "bad.toml:5: unknown key 'cover.nubmer' (did you mean 'number'?)"
+
+
+def test_an_item_of_two_files_names_each_by_its_key_path(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "two.toml").write_text(KAIGO.read_text(encoding="utf-8") + '\n[files.2]\nname = "介護保険受給者台帳ファイル"\n',
+                                       encoding="utf-8")
+    done = run("show", "two.toml", "Ⅱ-1", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == ("Error: 'Ⅱ-1' names 2 items: 「Ⅱ 特定個人情報ファイルの概要 1. 特定個人情報ファイル名」 (files.1.name);"
+                           " 「Ⅱ 特定個人情報ファイルの概要 1. 特定個人情報ファイル名」 (files.2.name)\n")
