@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 from piachange import model
 from piachange.cache import Cache, key
@@ -57,14 +58,19 @@ class Comparer:
 
         ``strict``: an unreadable version fails (the ends of a range); else it is skipped, with a
         finding in ``unread``."""
+        got: dict[tuple[str, str, bool], Version | None] = {}  # each version read once: an unreadable one is one finding
+
+        def version(path: str, blob: str, old: bool) -> Version | None:
+            if (path, blob, old) not in got:
+                got[path, blob, old] = self.version(path, blob, old_c if old else new_c, strict)
+            return got[path, blob, old]
+
+        same, olds, news = _paired(delta, version)
         pairs: list[tuple[Version | None, Version | None] | list[model.Change]] = []
-        for p, a, b in delta:
-            if a and b:
-                # changes known for both blobs: both versions were readable, nothing to read
-                known = self.known_changes(p, a, p, b)
-                pairs.append(known if known is not None else (self.version(p, a, old_c, strict), self.version(p, b, new_c, strict)))
-        olds = {p: self.version(p, a, old_c, strict) for p, a, b in delta if a and not b}
-        news = {p: self.version(p, b, new_c, strict) for p, a, b in delta if b and not a}
+        for p, (a, b) in same.items():
+            # changes known for both blobs: both versions were readable, nothing to read
+            known = self.known_changes(p, a, p, b)
+            pairs.append(known if known is not None else (version(p, a, True), version(p, b, False)))
         renamed = renames(olds, news)
         for p, v in news.items():
             pairs.append((olds.pop(renamed[p]), v) if p in renamed else (None, v))
@@ -80,27 +86,25 @@ class Comparer:
     def links(self, delta: list[Delta]) -> list[Link]:
         """Return the assessments a delta (just compared) gave a new identity: a 評価実施機関名 or
         評価書番号 changed, in place or together with the file's name."""
-        def version(path: str, blob: str) -> Version | None:
+        def version(path: str, blob: str, old: bool = True) -> Version | None:
             facts = self.facts(path, blob)
             return Version(path, blob, "", *facts) if facts is not None else None
 
-        olds = {p: version(p, a) for p, a, b in delta if a and not b}
-        news = {p: version(p, b) for p, a, b in delta if b and not a}
-        pairs = [(version(p, a), version(p, b)) for p, a, b in delta if a and b]
+        same, olds, news = _paired(delta, version)
+        pairs = [(version(p, a), version(p, b)) for p, (a, b) in same.items()]
         pairs += [(olds[q], news[p]) for p, q in renames(olds, news).items()]
         return [(old.name, new.name) for old, new in pairs if old is not None and new is not None and old.name != new.name]
 
     def renamed(self, delta: list[Delta], old_c: model.Commit | None, new_c: model.Commit) -> dict[str, str]:
         """Return {new path: old path} of the files a delta removed and added that are one assessment
         renamed (see renames), as ``diff`` pairs them; a version that cannot be read names no assessment."""
-        def version(path: str, blob: str, commit: model.Commit | None) -> Version | None:
+        def version(path: str, blob: str, old: bool) -> Version | None:
             try:
-                return self.version(path, blob, commit, strict=True)
+                return self.version(path, blob, old_c if old else new_c, strict=True)
             except DocumentError:  # the walk, or the ends, say so where it matters
                 return None
 
-        olds = {p: version(p, a, old_c) for p, a, b in delta if a and not b}
-        news = {p: version(p, b, new_c) for p, a, b in delta if b and not a}
+        _, olds, news = _paired(delta, version)
         return renames(olds, news) if olds and news else {}
 
     def to_read(self, path: str, a: str | None, b: str | None) -> list[tuple[str, str]]:
@@ -169,6 +173,34 @@ class Comparer:
         out = self._window[key("changes", self._style, *ends)] = diff_documents(docs[0], docs[1], self.style)
         self.cache.put(key("changes", self._style, *ends), encode_changes(out))
         return out
+
+
+def _paired(delta: list[Delta], version: Callable[[str, str, bool], Version | None]
+            ) -> tuple[dict[str, tuple[str, str]], dict[str, Version | None], dict[str, Version | None]]:
+    """Return the files of a delta changed in place ({path: (old blob, new blob)}), and the
+    versions removed and added ({path: version}; ``version(path, blob, old)`` reads one).
+
+    A file changed in place whose two versions are two assessments, one of which another file of
+    the delta had or has (names swapped; a name given to another assessment after its own moved
+    on), is a removal and an addition, which renames then pairs by identity. A 評価書番号 corrected
+    in place, which no other file has, stays one file changed."""
+    same = {p: (a, b) for p, a, b in delta if a and b}
+    olds = {p: version(p, a, True) for p, a, b in delta if a and not b}
+    news = {p: version(p, b, False) for p, a, b in delta if b and not a}
+    if not olds and not news and len(same) < 2:
+        return same, olds, news
+    ends = {p: (version(p, a, True), version(p, b, False)) for p, (a, b) in same.items()}
+    moved = {p: (x.name, y.name) for p, (x, y) in ends.items() if x is not None and y is not None and x.number and y.number
+             and x.name != y.name}
+    if not moved:
+        return same, olds, news
+    had = [(p, v.name) for p, v in olds.items() if v is not None] + [(p, x) for p, (x, _) in moved.items()]
+    has = [(p, v.name) for p, v in news.items() if v is not None] + [(p, y) for p, (_, y) in moved.items()]
+    for p, (x, y) in moved.items():
+        if any(q != p and name == x for q, name in has) or any(q != p and name == y for q, name in had):
+            del same[p]
+            olds[p], news[p] = ends[p]
+    return same, olds, news
 
 
 def renames(olds: dict[str, Version | None], news: dict[str, Version | None]) -> dict[str, str]:

@@ -204,6 +204,57 @@ def test_renamed_file_with_the_same_number_is_a_content_diff(repo: Repo) -> None
         assert (ch.kind, ch.file, ch.old_file, ch.assessment) == (model.MODIFIED, "assessments/kenko-zoshin.toml", KENKO, "呉市長 27")
 
 
+def test_a_name_given_to_another_assessment_after_its_own_moved_on(repo: Repo) -> None:
+    """kenko.toml → kenko-zoshin.toml → kenko-2026.toml, then another assessment takes kenko.toml: the net
+    report pairs the files by identity, as every commit did, not the two kenko.toml by their path."""
+    repo.write(KENKO, text(base()))
+    first = repo.commit("初版")
+    os.rename(repo.path / KENKO, repo.path / "assessments/kenko-zoshin.toml")
+    repo.commit("ファイル名の変更")
+    d = base()
+    d["basic"]["department"]["head_title"] = "健康推進課長"
+    os.remove(repo.path / "assessments/kenko-zoshin.toml")
+    repo.write("assessments/kenko-2026.toml", text(d))
+    repo.commit("ファイル名の変更と役職名")
+    repo.write(KENKO, text(base("28")))
+    repo.commit("評価書28")
+    for per_commit in (False, True):
+        rows = build_report(Options(since=first, repo=str(repo.path), per_commit=per_commit)).rows
+        got = {(r.change.assessment, r.change.kind, r.change.path) for r in rows}
+        assert ("呉市長 27", model.MODIFIED, ("basic", "department", "head_title")) in got, per_commit
+        assert ("呉市長 28", model.FILE_ADDED, ()) in got, per_commit
+        assert not any(r.change.kind == model.FILE_REMOVED for r in rows), per_commit
+        assert not any(r.change.path == ("cover", "number") for r in rows), per_commit
+
+
+def test_two_files_that_swap_names_are_two_renames(repo: Repo) -> None:
+    kaigo = "assessments/kaigo.toml"
+    repo.write(KENKO, text(base("27")))
+    repo.write(kaigo, text(base("28")))
+    first = repo.commit("初版")
+    k, c = base("27"), base("28")
+    k["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write(KENKO, text(c))
+    repo.write(kaigo, text(k))
+    repo.commit("ファイル名の入れ替えと役職名")
+    for per_commit in (False, True):
+        [row] = build_report(Options(since=first, repo=str(repo.path), per_commit=per_commit)).rows
+        ch = row.change
+        assert (ch.assessment, ch.file, ch.old_file, ch.path) == ("呉市長 27", kaigo, KENKO, ("basic", "department", "head_title"))
+
+
+def test_a_number_corrected_in_place_is_a_change_of_one_file(repo: Repo) -> None:
+    repo.write(KENKO, text(base("72")))
+    repo.write("assessments/kaigo.toml", text(base("28")))
+    first = repo.commit("初版")
+    repo.write(KENKO, text(base("27")))
+    repo.write("assessments/kaigo.toml", text(base("29")))
+    repo.commit("評価書番号の訂正")
+    rows = build_report(Options(since=first, repo=str(repo.path))).rows
+    assert sorted((r.change.file, r.change.path) for r in rows) == [
+        ("assessments/kaigo.toml", ("cover", "number")), (KENKO, ("cover", "number"))]
+
+
 def city(org: str, **department: str) -> dict[str, Any]:
     """Return assessment 27 of one municipality (seed 002 with its 評価実施機関名)."""
     d = base()
