@@ -28,6 +28,7 @@ import os
 import re
 import subprocess
 import tempfile
+import unicodedata
 from typing import IO, Iterable, Iterator
 
 import git
@@ -45,6 +46,7 @@ CACHE_SIZE = 256  # parsed versions kept besides the last two of each file
 LATER_BYTES = 64 << 20  # answers one background cat-file writes before a new one takes over
 BATCH = 256  # objects asked of cat-file at once: the requests stay well inside a pipe buffer
 Delta = tuple[str, str | None, str | None]  # path, blob before, blob after (None: not there)
+_DATE_LIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}$|(明治|大正|昭和|平成|令和)")  # a --since or --until meant as a date
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
 
 
@@ -189,7 +191,9 @@ class History:
         except PiaError as not_rev:
             try:
                 return parse_date(text)
-            except WarekiError:
+            except WarekiError as not_date:
+                if _DATE_LIKE.match(unicodedata.normalize("NFKC", text).strip()):  # meant as a date: say why it is none
+                    raise PiaError(f"{not_rev}, and {not_date}") from None
                 raise not_rev from None
 
     def _newest_at_or_before(self, seconds: int, head: Commit) -> Commit | None:

@@ -148,6 +148,9 @@ def test_since_a_date_before_the_first_commit_is_the_empty_tree(repo: Repo, hist
     (["--since", "v1", "--until", "2026-01-04"], "Error: --until 2026-01-04: no main-line commit at or before the end of that day\n"),
     (["--since", "v1", "--until", "1900-01-01"], "Error: --until 1900-01-01: no main-line commit at or before the end of that day\n"),
     (["--since", "v1", "--until", "2026-02-30"], "Error: unknown revision '2026-02-30' in "),
+    (["--since", "2026-02-30"], "Error: unknown revision '2026-02-30' in "),
+    (["--since", "令和8年2月30日"], "Error: unknown revision '令和8年2月30日' in "),
+    (["--since", "v1", "--date", ""], "Error: --date: '' is not a 和暦 date"),
     (["--since", "v1", "../outside.toml"], "Error: ../outside.toml: outside the repository "),
     (["--since", "HEAD", "--until", "HEAD~2"], "Error: --since HEAD ("),  # reversed: once the diff backwards, 0 exit
     (["--since", "v1", "--date", "1800-01-01"], "Error: --date: 1800-01-01 is before 明治"),
@@ -158,6 +161,8 @@ def test_bad_ranges_are_one_line_and_exit_1(repo: Repo, hist: dict[str, str], ar
     code, out, err = cli(["report", *args], repo.path, monkeypatch, capsysbinary)
     assert (code, out) == (1, b"")
     assert err.startswith(message) and err.count("\n") == 1
+    if "unknown revision '20" in message or "unknown revision '令和" in message:  # meant as a date: says why it is none
+        assert "is not a date" in err or "does not exist" in err
 
 
 def test_a_pia_date_before_meiji_is_one_line(repo: Repo, hist: dict[str, str], monkeypatch: pytest.MonkeyPatch,

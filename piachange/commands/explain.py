@@ -27,6 +27,6 @@ def register(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
         opts = Options(since=since, until=until, repo=repo, paths=tuple(paths or ()), per_commit=per_commit,
-                       date=parse_date_option(date) if date else None)
+                       date=parse_date_option(date) if date is not None else None)
         data = explain_range(opts, item or "")
         sys.stdout.write(to_json(data) if fmt == "json" else to_text(data))

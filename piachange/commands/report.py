@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
         opts = Options(since=since, until=until, repo=repo, paths=tuple(paths or ()), per_commit=per_commit,
-                       date=parse_date_option(date) if date else None, cache=not no_cache, cache_dir=cache_dir or "")
+                       date=parse_date_option(date) if date is not None else None, cache=not no_cache, cache_dir=cache_dir or "")
         built = build(opts, progress=_progress_bar())
         data = render(built.report, fmt, template=template)
         where = os.path.dirname(os.path.abspath(output)) if output else ""
