@@ -25,8 +25,8 @@ from piachange import model
 from piachange.document import complete
 from piachange.errors import PiaError
 from piachange.predicates import glob_matches, is_glob
-from piachange.resolve import resolve
-from piachange.schema import FORM_KINDS, Form, load_form
+from piachange.resolve import resolve_printed
+from piachange.schema import FORM_KINDS, load_form
 
 TIMINGS = ("事前", "事後")
 CAUSE_TIMINGS = ("事前", "事後", "revision")
@@ -300,27 +300,13 @@ class ScopeIndex:
         for p in self.paths.get((sha, form_kind), ()):
             _plant(data, p)
         try:
-            found: tuple[str, ...] | None = _stored_or_printed(form, data, entry)
+            found: tuple[str, ...] | None = resolve_printed(form, data, entry).path
         except PiaError as e:
             if strict or "names" in str(e):
                 raise PiaError(f"{st.origin}: scope entry {entry!r}: {e}") from None
             found = None
         self.cache[key] = found
         return found
-
-
-def _stored_or_printed(form: Form, data: dict[str, Any], entry: str) -> tuple[str, ...]:
-    """Return the path of the item ``entry`` names: a stored item, else a place that prints one again
-    (Ⅲ-1, the file's name under Ⅲ), so that a scope may name any row of the table."""
-    try:
-        return resolve(form, data, entry).path
-    except PiaError as e:
-        if not form.copies:
-            raise
-        try:
-            return resolve(form.printed, data, entry).path
-        except PiaError:
-            raise e from None
 
 
 def _plant(data: dict[str, Any], path: tuple[str, ...]) -> None:

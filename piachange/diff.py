@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 from piachange import model
 from piachange.document import Document
-from piachange.schema import Form, Node, pattern_of
+from piachange.schema import Form, Node, concrete_paths, pattern_of
 from piachange.threshold import PATHS as THRESHOLD_INPUTS
 from piachange.values import Style, render
 
@@ -91,7 +91,7 @@ def _named(ctx: _Ctx, changes: list[model.Change], old: dict, new: dict) -> list
     for node in ctx.form.nodes:
         if not node.named_by:
             continue
-        instances = [[p for p in _concrete(node.parts, data, ())] for data in (old, new)]
+        instances = [[p for p in concrete_paths(node.parts, data)] for data in (old, new)]
         if max(len(found) for found in instances) < 2:
             continue
         for path in {*instances[0], *instances[1]}:
@@ -129,8 +129,8 @@ def _copied(ctx: _Ctx, copy: Node, change: model.Change) -> model.Change:
 
 def _gathered(ctx: _Ctx, copy: Node, old: dict, new: dict) -> list[model.Change]:
     source = ctx.form.by_path[copy.copy_of]
-    before = {p: _lookup(old, p) for p in _concrete(copy.copy_of.split("."), old, ())}
-    after = {p: _lookup(new, p) for p in _concrete(copy.copy_of.split("."), new, ())}
+    before = {p: _lookup(old, p) for p in concrete_paths(copy.copy_of.split("."), old)}
+    after = {p: _lookup(new, p) for p in concrete_paths(copy.copy_of.split("."), new)}
     if list(before.values()) == list(after.values()):
         return []
     btext, atext = ("\n".join(_text(source, v, ctx.style) for v in side.values() if not is_blank(v)) for side in (before, after))
@@ -146,19 +146,6 @@ def _gathered(ctx: _Ctx, copy: Node, old: dict, new: dict) -> list[model.Change]
     made = _make(ctx, copy.parts, copy.path, ctx.form.label_path(copy.parts), kind,
                  list(before.values()), list(after.values()), btext, atext)
     return [dataclasses.replace(made, copy_of=changed)]
-
-
-def _concrete(pattern: Sequence[str], data: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    """Yield the concrete paths of ``data`` that match a pattern, instances in number order."""
-    if not pattern:
-        yield path
-        return
-    if not isinstance(data, dict):
-        return
-    head, rest = pattern[0], pattern[1:]
-    keys = sorted((k for k in data if k.isdigit()), key=int) if head == "*" else [head] if head in data else []
-    for k in keys:
-        yield from _concrete(rest, data[k], (*path, k))
 
 
 def _with_context(changes: list[model.Change], old: dict, new: dict) -> list[model.Change]:

@@ -85,6 +85,18 @@ def resolve(form: Form, data: dict, query: str) -> Item:
     raise PiaError(f"no item '{query}' in this {form.name}{suggestion(list(items(form, data)), query)}")
 
 
+def resolve_printed(form: Form, data: dict, query: str) -> Item:
+    """Return the one item ``query`` names: a stored item, else a place that prints one again
+    (Ⅲ-1, the file's name under Ⅲ; Form.printed), so that any row of the table can be named.
+    A name that a stored item has keeps naming it alone (「特定個人情報ファイル名」 is Ⅱ 1.)."""
+    try:
+        return resolve(form, data, query)
+    except PiaError:
+        if not form.copies or not matches(form.printed, data, query):
+            raise
+    return resolve(form.printed, data, query)  # one place, or several with their candidates listed
+
+
 def matches(form: Form, data: dict, query: str) -> list[Item]:
     """Return the items ``query`` names in ``data``: one, several (it is ambiguous) or none."""
     q = query.strip()

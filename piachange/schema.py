@@ -8,7 +8,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 from piachange.errors import PiaError
 
@@ -206,6 +206,27 @@ class Form:
         if option:
             words.append(option)
         return " ".join(w for w in words if w)
+
+
+def concrete_paths(pattern: Sequence[str], data: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Yield the concrete paths of ``data`` that match a pattern, instances in number order."""
+    if not pattern:
+        yield path
+        return
+    if not isinstance(data, dict):
+        return
+    head, rest = pattern[0], pattern[1:]
+    keys = sorted((k for k in data if k.isdigit()), key=int) if head == "*" else [head] if head in data else []
+    for k in keys:
+        yield from concrete_paths(rest, data[k], (*path, k))
+
+
+def copied_paths(copy: Node, path: tuple[str, ...], data: dict) -> list[tuple[str, ...]]:
+    """Return the stored items the place ``path`` of a copy prints: its own instance's, or every instance's."""
+    if "*" in copy.path:
+        numbers = iter(seg for c, seg in zip(copy.parts, path) if c == "*")
+        return [tuple(next(numbers) if c == "*" else c for c in copy.copy_of.split("."))]
+    return list(concrete_paths(copy.copy_of.split("."), data))
 
 
 def pattern_of(form: Form, concrete: str | tuple[str, ...]) -> str:

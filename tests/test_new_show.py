@@ -164,3 +164,18 @@ def test_an_item_of_two_files_names_each_by_its_key_path(tmp_path: pathlib.Path)
     assert done.returncode == 1
     assert done.stderr == ("Error: 'Ⅱ-1' names 2 items: 「Ⅱ 特定個人情報ファイルの概要 1. 特定個人情報ファイル名」 (files.1.name);"
                            " 「Ⅱ 特定個人情報ファイルの概要 1. 特定個人情報ファイル名」 (files.2.name)\n")
+
+
+def test_show_a_place_that_prints_a_stored_item_again(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "two.toml").write_text(KAIGO.read_text(encoding="utf-8") + '\n[files.2]\nname = "介護保険受給者台帳ファイル"\n'
+                                       '\n[risks.2.training]\nlevel = "十分に行っている"\n', encoding="utf-8")
+    done = run("show", "two.toml", "Ⅲ-1", cwd=tmp_path)  # no stored item is Ⅲ-1: the places under Ⅲ of both files are
+    assert done.returncode == 1 and "names 2 items" in done.stderr and "(risks.2.file_name)" in done.stderr
+    done = run("show", "two.toml", "risks.2.file_name", cwd=tmp_path)
+    assert done.stdout.splitlines() == ["Ⅲ リスク対策 1. 特定個人情報ファイル名", "介護保険受給者台帳ファイル", "(printed from files.2.name)"]
+    done = run("show", "two.toml", "Ⅰ-3", "--json", cwd=tmp_path)
+    assert json.loads(done.stdout) == {"path": ["basic", "file_names"], "label": "Ⅰ 基本情報 3. 特定個人情報ファイル名",
+                                       "value": ["介護保険情報ファイル", "介護保険受給者台帳ファイル"],
+                                       "copy_of": ["files.1.name", "files.2.name"]}
+    done = run("show", "two.toml", "特定個人情報ファイル名", cwd=tmp_path)  # a stored item's name names the stored items
+    assert "(files.1.name)" in done.stderr and "basic.file_names" not in done.stderr

@@ -6,7 +6,8 @@ import json
 import typer
 
 from piachange.document import load_path
-from piachange.resolve import resolve, value_at
+from piachange.resolve import Item, resolve_printed, value_at
+from piachange.schema import Form, copied_paths
 from piachange.values import render
 
 
@@ -23,7 +24,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print one item's official label and value."""
         doc = load_path(file)
-        it = resolve(doc.form, doc.data, item)
+        it = resolve_printed(doc.form, doc.data, item)
+        if it.node.copy_of:  # a place that prints a stored item again: show what it prints, and from where
+            _show_copy(doc.form, doc.data, it, as_json)
+            return
         value = value_at(doc.data, it.path)
         if as_json:
             print(json.dumps({"path": list(it.path), "label": it.label, "value": value}, ensure_ascii=False, default=_plain, indent=2))
@@ -33,3 +37,26 @@ def register(app: typer.Typer) -> None:
             print(render(it.node, value))
         else:
             print(json.dumps(value, ensure_ascii=False, default=_plain, indent=2))
+
+
+def _show_copy(form: Form, data: dict, it: Item, as_json: bool) -> None:
+    sources = copied_paths(it.node, it.path, data)
+    node = form.by_path[it.node.copy_of]
+    values = [_at(data, p) for p in sources]
+    if as_json:
+        value = values[0] if "*" in it.node.path else values
+        print(json.dumps({"path": list(it.path), "label": it.label, "value": value, "copy_of": [".".join(p) for p in sources]},
+                         ensure_ascii=False, default=_plain, indent=2))
+        return
+    print(it.label)
+    print("\n".join(render(node, v) for v in values if v not in ("", None)))
+    print(f"(printed from {', '.join('.'.join(p) for p in sources)})")
+
+
+def _at(data: object, path: tuple[str, ...]) -> object:
+    """Return the value at a path, or None where the document has none (a 特定個人情報ファイル without its Ⅱ)."""
+    for p in path:
+        if not isinstance(data, dict) or p not in data:
+            return None
+        data = data[p]
+    return data
