@@ -28,7 +28,7 @@ from typing import Any, Iterator
 
 from piachange import model
 from piachange.document import Document
-from piachange.schema import Form, Node, concrete_paths, pattern_of
+from piachange.schema import Form, Node, concrete_paths, lookup, pattern_of
 from piachange.threshold import PATHS as THRESHOLD_INPUTS
 from piachange.values import Style, render
 
@@ -97,7 +97,7 @@ def _named(ctx: _Ctx, changes: list[model.Change], old: dict, new: dict) -> list
         for path in {*instances[0], *instances[1]}:
             numbers = iter(path[i] for i, p in enumerate(node.parts) if p == "*")
             source = tuple(next(numbers) if p == "*" else p for p in node.named_by.split("."))
-            name = _lookup(new, source) or _lookup(old, source)
+            name = lookup(new, source) or lookup(old, source)
             if isinstance(name, str) and name.strip():
                 names[path] = name
     if not names:
@@ -129,8 +129,8 @@ def _copied(ctx: _Ctx, copy: Node, change: model.Change) -> model.Change:
 
 def _gathered(ctx: _Ctx, copy: Node, old: dict, new: dict) -> list[model.Change]:
     source = ctx.form.by_path[copy.copy_of]
-    before = {p: _lookup(old, p) for p in concrete_paths(copy.copy_of.split("."), old)}
-    after = {p: _lookup(new, p) for p in concrete_paths(copy.copy_of.split("."), new)}
+    before = {p: lookup(old, p) for p in concrete_paths(copy.copy_of.split("."), old)}
+    after = {p: lookup(new, p) for p in concrete_paths(copy.copy_of.split("."), new)}
     if list(before.values()) == list(after.values()):
         return []
     btext, atext = ("\n".join(_text(source, v, ctx.style) for v in side.values() if not is_blank(v)) for side in (before, after))
@@ -153,7 +153,7 @@ def _with_context(changes: list[model.Change], old: dict, new: dict) -> list[mod
     versions: judging a change of 対象人数 needs the 取扱者数 and 重大事故 the assessment states."""
     if not any(c.form == "kiso" and ".".join(c.path) in THRESHOLD_INPUTS for c in changes):
         return changes
-    context = tuple((p, _lookup(old, tuple(p.split("."))), _lookup(new, tuple(p.split(".")))) for p in THRESHOLD_INPUTS)
+    context = tuple((p, lookup(old, tuple(p.split("."))), lookup(new, tuple(p.split(".")))) for p in THRESHOLD_INPUTS)
     return [dataclasses.replace(c, context=context) if ".".join(c.path) in THRESHOLD_INPUTS else c for c in changes]
 
 
@@ -164,7 +164,7 @@ def changed_items(form: Form, old: dict, new: dict) -> list[tuple[tuple[str, ...
     for path in _differences(a, b, ()):
         item, what = _item_of(form, path)
         if what == CONTAINER:
-            for sub, w in _walk(form, _lookup(old, item), _lookup(new, item), item):
+            for sub, w in _walk(form, lookup(old, item), lookup(new, item), item):
                 found.setdefault(sub, w)
         else:
             found.setdefault(item, what)
@@ -251,14 +251,6 @@ def _walk(form: Form, old: Any, new: Any, path: tuple[str, ...]) -> Iterator[tup
             yield from _walk(form, old.get(key), new.get(key), (*path, key))
 
 
-def _lookup(data: Any, path: tuple[str, ...]) -> Any:
-    for p in path:
-        if not isinstance(data, dict) or p not in data:
-            return None
-        data = data[p]
-    return data
-
-
 def order_key(form: Form, path: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:
     """Return a sort key that puts items in the order the form prints them."""
     idx = form.print_order
@@ -279,7 +271,7 @@ def order_key(form: Form, path: tuple[str, ...]) -> tuple[tuple[int, int, str], 
 
 
 def _change(ctx: _Ctx, path: tuple[str, ...], what: str, old: dict, new: dict) -> model.Change | None:
-    before, after = _lookup(old, path), _lookup(new, path)
+    before, after = lookup(old, path), lookup(new, path)
     pattern = pattern_of(ctx.form, path)
     if what == INSTANCE:
         group = ctx.form.by_path[pattern]
@@ -387,7 +379,7 @@ def instance_text(form: Form, node: Node, path: tuple[str, ...], value: Any, sty
     head = form.label_path(path)
     lines: list[str] = []
     for leaf_path, leaf in _leaves(form, node.path, value, path):
-        v = _lookup(value, leaf_path[len(path):])
+        v = lookup(value, leaf_path[len(path):])
         if leaf.kind == "checks":
             keys = [o.key for o in leaf.options if isinstance(v, dict) and v.get(o.key) is True]
             if not keys:

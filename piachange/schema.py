@@ -221,6 +221,15 @@ def concrete_paths(pattern: Sequence[str], data: Any, path: tuple[str, ...] = ()
         yield from concrete_paths(rest, data[k], (*path, k))
 
 
+def lookup(data: Any, path: Sequence[str]) -> Any:
+    """Return the value at a concrete path of a document tree, or None where it has none."""
+    for p in path:
+        if not isinstance(data, dict) or p not in data:
+            return None
+        data = data[p]
+    return data
+
+
 def copied_paths(copy: Node, path: tuple[str, ...], data: dict) -> list[tuple[str, ...]]:
     """Return the stored items the place ``path`` of a copy prints: its own instance's, or every instance's."""
     if "*" in copy.path:

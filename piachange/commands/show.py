@@ -7,7 +7,7 @@ import typer
 
 from piachange.document import load_path
 from piachange.resolve import Item, resolve_printed, value_at
-from piachange.schema import Form, copied_paths
+from piachange.schema import Form, copied_paths, lookup
 from piachange.values import render
 
 
@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
 def _show_copy(form: Form, data: dict, it: Item, as_json: bool) -> None:
     sources = copied_paths(it.node, it.path, data)
     node = form.by_path[it.node.copy_of]
-    values = [_at(data, p) for p in sources]
+    values = [lookup(data, p) for p in sources]  # None where a file has no Ⅱ of its own
     if as_json:
         value = values[0] if "*" in it.node.path else values
         print(json.dumps({"path": list(it.path), "label": it.label, "value": value, "copy_of": [".".join(p) for p in sources]},
@@ -52,11 +52,3 @@ def _show_copy(form: Form, data: dict, it: Item, as_json: bool) -> None:
     print("\n".join(render(node, v) for v in values if v not in ("", None)))
     print(f"(printed from {', '.join('.'.join(p) for p in sources)})")
 
-
-def _at(data: object, path: tuple[str, ...]) -> object:
-    """Return the value at a path, or None where the document has none (a 特定個人情報ファイル without its Ⅱ)."""
-    for p in path:
-        if not isinstance(data, dict) or p not in data:
-            return None
-        data = data[p]
-    return data
