@@ -51,4 +51,3 @@ def _show_copy(form: Form, data: dict, it: Item, as_json: bool) -> None:
     print(it.label)
     print("\n".join(render(node, v) for v in values if v not in ("", None)))
     print(f"(printed from {', '.join('.'.join(p) for p in sources)})")
-
