@@ -278,7 +278,7 @@ class ScopeIndex:
         forms = sorted({f for (s, f) in self.paths if s == sha}) or list(FORM_KINDS)
         for entry in st.scope:
             if is_glob(entry):
-                if not any(glob_names_node(entry, f) for f in forms):
+                if not any(glob_names_node(entry, f, printed=True) for f in forms):
                     raise PiaError(f"{st.origin}: scope entry {entry!r} names no item of a {'/'.join(forms)} form")
                 continue
             errors: list[PiaError] = []
@@ -322,9 +322,10 @@ def _plant(data: dict[str, Any], path: tuple[str, ...]) -> None:
 
 
 @functools.cache
-def glob_names_node(glob: str, form_kind: str) -> bool:
-    """Return True when a key glob names at least one item of the form (digits stand for instances)."""
-    form = load_form(form_kind)
+def glob_names_node(glob: str, form_kind: str, printed: bool = False) -> bool:
+    """Return True when a key glob names at least one item of the form (digits stand for instances);
+    ``printed``: or a place that prints one again (risks.1.file_name, Form.printed)."""
+    form = load_form(form_kind).printed if printed else load_form(form_kind)
     probe = ".".join("*" if seg.isdigit() else seg for seg in glob.split("."))
     return any(glob_matches(probe, n.path) or glob_matches(glob, n.path.replace("*", "1")) for n in form.nodes) or glob in ("*", "**")
 
