@@ -3,7 +3,8 @@ every name it had in the range.
 
 A file PATH selects an assessment, not a name. When the file was renamed within the range (the
 removed and the added file paired as the report pairs them, compare.renames: the same
-評価実施機関名 and 評価書番号), the old name and the new one both select it, and the report
+評価実施機関名 and 評価書番号; two files that swapped names are each renamed), the old name and
+the new one both select it, and the report
 reads every name it had, by any commit of the range or between the two ends: its rows are the
 rows the report of every assessment has for it. Renames are looked for where that report looks
 (assessments/) and in the PATH's own directory.
@@ -46,7 +47,7 @@ def follow(hist: History, compare: Comparer, scope: tuple[str, ...], since: mode
     grew = True
     while grew:  # a name found may have been renamed again, before or after
         for i, (changed, old, new) in enumerate(steps):
-            if i not in pairs and any(p in names for p, a, b in changed if not (a and b)):
+            if i not in pairs and any(p in names for p, _, _ in changed):
                 pairs[i] = compare.renamed(changed, old, new)
         found = {p for moved in pairs.values() for q, r in moved.items() if q in names or r in names for p in (q, r)}
         grew = not found <= names
@@ -65,5 +66,6 @@ def _steps(hist: History, where: tuple[str, ...], since: model.Commit | None, un
 
 
 def _moves(changed: list[Delta]) -> bool:
-    """Return whether a delta both removes and adds files: only then can one have been renamed."""
-    return any(a and not b for _, a, b in changed) and any(b and not a for _, a, b in changed)
+    """Return whether a delta can have moved an assessment to another file: it removes and adds
+    files, or changes one in place beside another (names swapped; compare._paired)."""
+    return len(changed) >= 2 and any(a for _, a, _ in changed) and any(b for _, _, b in changed)

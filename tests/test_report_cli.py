@@ -421,6 +421,23 @@ def test_a_path_selects_its_assessment_removed_and_added_again_under_a_new_name(
         assert [r.change.kind for r in want] == ([model.FILE_REMOVED, model.FILE_ADDED] if per_commit else [model.MODIFIED])
 
 
+@pytest.mark.parametrize("path", [KENKO, "assessments/kaigo.toml"])
+def test_a_path_follows_two_files_that_swapped_names(repo: Repo, path: str) -> None:
+    # kaigo.toml is the new name of 27 and the old one of 28: once it alone was read, 28 → 27 in place
+    kaigo = "assessments/kaigo.toml"
+    repo.write(KENKO, text(base("27")))
+    repo.write(kaigo, text(base("28")))
+    first = repo.commit("初版")
+    repo.write(KENKO, text(base("28")))
+    repo.write(kaigo, text(_edited(head_title="健康推進課長")))
+    repo.commit("ファイル名の入れ替えと役職名")
+    for per_commit in (False, True):
+        everything = build_report(Options(since=first, repo=str(repo.path), per_commit=per_commit)).rows
+        got = build_report(Options(since=first, repo=str(repo.path), paths=(path,), cwd=str(repo.path), per_commit=per_commit))
+        assert [(r.change.assessment, r.change.path) for r in got.rows] == [("呉市長 27", ("basic", "department", "head_title"))]
+        assert list(got.rows) == list(everything)
+
+
 @pytest.mark.parametrize(("args", "cwd", "message"), [
     (["assessments/kenko.tom"], ".", "assessments/kenko.tom: not an assessment or a directory at v1, at HEAD or in between"),
     (["kenko.toml", "kaigo.toml"], "assessments", "kaigo.toml: not an assessment or a directory at v1, at HEAD or in between"),
