@@ -182,7 +182,8 @@ def _paired(delta: list[Delta], version: Callable[[str, str, bool], Version | No
 
     A file changed in place whose two versions are two assessments, one of which another file of
     the delta had or has (names swapped; a name given to another assessment after its own moved
-    on), is a removal and an addition, which renames then pairs by identity. A 評価書番号 corrected
+    on), is a removal and an addition, which renames then pairs by identity; so is a file whose
+    readable version is such an assessment, the other version unreadable. A 評価書番号 corrected
     in place, which no other file has, stays one file changed."""
     same = {p: (a, b) for p, a, b in delta if a and b}
     olds = {p: version(p, a, True) for p, a, b in delta if a and not b}
@@ -194,10 +195,13 @@ def _paired(delta: list[Delta], version: Callable[[str, str, bool], Version | No
              and x.name != y.name}
     if not moved:
         return same, olds, news
-    had = [(p, v.name) for p, v in olds.items() if v is not None] + [(p, x) for p, (x, _) in moved.items()]
-    has = [(p, v.name) for p, v in news.items() if v is not None] + [(p, y) for p, (_, y) in moved.items()]
-    for p, (x, y) in moved.items():
-        if any(q != p and name == x for q, name in has) or any(q != p and name == y for q, name in had):
+    # a file one of whose versions cannot be read (between the ends) is known by the other one
+    half = {p: (x.name if x and x.number else "", y.name if y and y.number else "") for p, (x, y) in ends.items()
+            if (x is None) != (y is None)}
+    had = [(p, v.name) for p, v in olds.items() if v is not None] + [(p, x) for p, (x, _) in (*moved.items(), *half.items()) if x]
+    has = [(p, v.name) for p, v in news.items() if v is not None] + [(p, y) for p, (_, y) in (*moved.items(), *half.items()) if y]
+    for p, (x, y) in (*moved.items(), *half.items()):
+        if any(q != p and name == x for q, name in has if x) or any(q != p and name == y for q, name in had if y):
             del same[p]
             olds[p], news[p] = ends[p]
     return same, olds, news

@@ -248,6 +248,24 @@ def test_two_files_that_swap_names_are_two_renames(repo: Repo) -> None:
         assert (ch.assessment, ch.file, ch.old_file, ch.path) == ("呉市長 27", kaigo, KENKO, ("basic", "department", "head_title"))
 
 
+def test_two_files_that_swap_names_one_unreadable_for_a_commit(repo: Repo) -> None:
+    # the swap's other file unreadable: kenko.toml was compared 27 → 28 in place (評価書番号 27 → 28)
+    kaigo = "assessments/kaigo.toml"
+    repo.write(KENKO, text(base("27")))
+    repo.write(kaigo, text(base("28")))
+    first = repo.commit("初版")
+    repo.write(KENKO, text(base("28")))
+    repo.write(kaigo, text(base("27")) + "\n[cover\n")
+    repo.commit("ファイル名の入れ替え (壊れた TOML)")
+    repo.write(kaigo, text(base("27")))
+    repo.commit("TOML の修正")
+    report = build_report(Options(since=first, repo=str(repo.path), per_commit=True))
+    # 28 is renamed; 27, unreadable in between, goes and comes back, as a file alone would
+    assert [(r.change.assessment, r.change.kind, r.change.file) for r in report.rows] == [
+        ("呉市長 27", model.FILE_REMOVED, KENKO), ("呉市長 27", model.FILE_ADDED, kaigo)]
+    assert not build_report(Options(since=first, repo=str(repo.path))).rows
+
+
 def test_a_number_corrected_in_place_is_a_change_of_one_file(repo: Repo) -> None:
     repo.write(KENKO, text(base("72")))
     repo.write("assessments/kaigo.toml", text(base("28")))
