@@ -7,6 +7,9 @@ The only place piachange writes assessments in the work tree. Rules:
 - a row already present is not written again. A row's identity is 項目 + 変更日 + 変更前 + 変更後
   (``item``, ``date``, ``before``, ``after``): running ``report --write`` twice over the same
   range writes once, while the same item changed again later (another date or text) is new;
+- rows go to the work-tree file that holds their assessment (its 評価実施機関名 and 評価書番号,
+  looked for beside the file the row names): a per-commit row names the file of its own commit,
+  which a later commit may have renamed, or given to another assessment;
 - the file is written canonically (``fmt.format_document``, comments kept) and atomically, and
   only after every file of the report has been prepared: all or nothing. A file that should
   receive rows but is not in the work tree (removed or renamed there since), cannot be read,
@@ -20,11 +23,13 @@ import copy
 import dataclasses
 import datetime as dt
 import os
+import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from piachange import model
+from piachange import model, tomlparse
 from piachange.atomic import target_of, write_all_atomic
+from piachange.diff import name_of
 from piachange.document import load_bytes
 from piachange.errors import PiaError
 from piachange.fmt import format_document
@@ -70,8 +75,12 @@ def append_rows(report: model.Report, root: str) -> list[Appended]:
 
     Raise PiaError, having written nothing, when a file that should receive rows cannot."""
     by_file: dict[str, list[model.Row]] = {}
+    # a row goes to the file its assessment is in now: a per-commit row names the file of its own
+    # commit, which another assessment may hold by now (two names swapped)
+    home = _homes(root, {row.change.file for row in report.rows})
     for row in report.rows:
-        by_file.setdefault(row.change.file, []).append(row)
+        removed = row.change.kind == model.FILE_REMOVED
+        by_file.setdefault(row.change.file if removed else home.get(row.change.assessment, row.change.file), []).append(row)
     results: list[Appended] = []
     pending: list[tuple[str, str]] = []
     for file, rows in by_file.items():
@@ -89,6 +98,29 @@ def append_rows(report: model.Report, root: str) -> list[Appended]:
             pending.append((path, text))
     write_all_atomic(list(pending), root=root)
     return results
+
+
+def _homes(root: str, files: set[str]) -> dict[str, str]:
+    """Return {assessment identity: file} of the work tree's assessments in the directories of ``files``
+    (read for their 評価実施機関名 and 評価書番号 only; a file that cannot be read is no one's home)."""
+    out: dict[str, str] = {}
+    for d in sorted({posixpath.dirname(f) for f in files}):
+        try:
+            names = sorted(n for n in os.listdir(os.path.join(root, d)) if n.endswith(".toml"))
+        except OSError:
+            continue
+        for n in names:
+            rel = posixpath.join(d, n)
+            try:
+                with open(os.path.join(root, rel), encoding="utf-8") as fh:
+                    cover = tomlparse.loads(fh.read()).get("cover")
+            except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+                continue
+            number = cover.get("number") if isinstance(cover, dict) else None
+            organization = cover.get("organization") if isinstance(cover, dict) else ""
+            if isinstance(number, str) and number and isinstance(organization, str):
+                out.setdefault(name_of(number, rel, organization), rel)
+    return out
 
 
 def _updated(path: str, file: str, rows: list[model.Row]) -> tuple[str, Appended]:

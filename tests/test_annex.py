@@ -121,8 +121,8 @@ def test_a_broken_work_tree_file_stops_every_write(two: Repo, monkeypatch: pytes
 
 
 def test_a_file_missing_from_the_work_tree_stops_every_write(two: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
-    """kenko was renamed in the work tree after the range: its rows have nowhere to go, so kaigo gets none either."""
-    os.rename(two.path / KENKO, two.path / "assessments/kenko-2026.toml")
+    """kenko was removed from the work tree after the range: its rows have nowhere to go, so kaigo gets none either."""
+    os.remove(two.path / KENKO)
     before = (two.path / KAIGO).read_bytes()
     code, out, err = cli(["report", "--since", "v1", "--write"], two.path, monkeypatch, capsysbinary)
     assert code == 1 and out == b""
@@ -130,6 +130,16 @@ def test_a_file_missing_from_the_work_tree_stops_every_write(two: Repo, monkeypa
     assert err == (f"Error: {KENKO}: not in the work tree (removed or renamed since {until}?), so its rows cannot be"
                    " appended; nothing written\n")
     assert (two.path / KAIGO).read_bytes() == before
+
+
+def test_a_file_renamed_in_the_work_tree_gets_its_rows_under_its_new_name(two: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                                          capsysbinary: Any) -> None:
+    """An assessment is known by its 評価実施機関名 and 評価書番号: kenko renamed since the range is found."""
+    os.rename(two.path / KENKO, two.path / "assessments/kenko-2026.toml")
+    code, _, err = cli(["report", "--since", "v1", "--write"], two.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    assert "assessments/kenko-2026.toml: 2 row(s) appended" in err
+    assert len(rows(two, "assessments/kenko-2026.toml")) == 2 and not (two.path / KENKO).exists()
 
 
 def test_a_file_that_cannot_be_written_stops_every_write(two: Repo, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch,
@@ -154,6 +164,26 @@ def test_an_output_file_that_cannot_be_written_stops_every_write(two: Repo, monk
     assert code == 1 and out == b""
     assert err == f"Error: no-such-dir/report.md: directory {two.path.resolve() / 'no-such-dir'} does not exist; not written\n"
     assert {f: (two.path / f).read_bytes() for f in (KENKO, KAIGO)} == before
+
+
+def test_per_commit_rows_go_to_the_file_their_assessment_is_in_now(repo: Repo) -> None:
+    """27 changes in kenko.toml, then kenko.toml and kaigo.toml swap names: 27's row belongs in kaigo.toml."""
+    repo.write(KENKO, text(base()))
+    repo.write(KAIGO, text(base("28")))
+    repo.commit("初版")
+    repo.git("tag", "v1")
+    k = base()
+    k["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write(KENKO, text(k))
+    repo.commit("役職名")
+    repo.write(KENKO, text(base("28")))
+    repo.write(KAIGO, text(k))
+    repo.commit("ファイル名の入れ替え")
+    built = build(Options(since="v1", repo=str(repo.path), per_commit=True))
+    got = {a.file: a.added for a in append_rows(built.report, built.root)}
+    assert got == {KAIGO: 1}
+    assert [r["after"] for r in rows(repo, KAIGO)] == ["健康推進課長"]
+    assert rows(repo, KENKO) == []
 
 
 def test_removed_assessment_has_no_annex(repo: Repo) -> None:
