@@ -62,7 +62,7 @@ class Comparer:
 
         def version(path: str, blob: str, old: bool) -> Version | None:
             if (path, blob, old) not in got:
-                got[path, blob, old] = self.version(path, blob, old_c if old else new_c, strict)
+                got[path, blob, old] = self.version(path, blob, old_c if old else new_c, strict, compared=new_c)
             return got[path, blob, old]
 
         same, olds, news = _paired(delta, version)
@@ -120,8 +120,10 @@ class Comparer:
             self.known[k] = _decode_facts(self.cache.get(key("version", path, blob)))
         return self.known[k]
 
-    def version(self, path: str, blob: str, commit: model.Commit | None, strict: bool) -> Version | None:
-        """Return a version; an unreadable one raises when ``strict``, else is None with a finding."""
+    def version(self, path: str, blob: str, commit: model.Commit | None, strict: bool,
+                compared: model.Commit | None = None) -> Version | None:
+        """Return a version; an unreadable one raises when ``strict``, else is None with a finding
+        that names the commit ``compared`` (default: ``commit``), whose changes go unattributed."""
         sha = commit.sha if commit else ""
         facts = self.facts(path, blob)
         if facts is None:
@@ -133,7 +135,7 @@ class Comparer:
                 first = e.problems[0] if e.problems else Problem(path, 0, str(e))
                 self.unread.append(model.Finding(
                     assessment=os.path.splitext(os.path.basename(path))[0], file=path,
-                    message=f"{first}: this version cannot be read; the changes of commit {sha[:9]} "
+                    message=f"{first}: this version cannot be read; the changes of commit {(compared.sha if compared else sha)[:9]} "
                             "to this file are not attributed",
                 ))
                 return None

@@ -524,10 +524,13 @@ def test_invalid_version_in_between_is_a_finding(repo: Repo) -> None:
     d = base()
     d["basic"]["department"]["head_title"] = "健康推進課長"
     repo.write(KENKO, text(d))
-    repo.commit("修正")
+    fixed = repo.commit("修正")
     report = build_report(Options(since=first, repo=str(repo.path)))
     assert [r.change.path[-1] for r in report.rows] == ["head_title"]
-    assert any(bad[:9] in f.message and f.file == KENKO for f in report.findings)
+    # the two commits whose changes to the file go unattributed, each named once
+    unread = [f.message for f in report.findings if f.file == KENKO and "cannot be read" in f.message]
+    assert [m.split("the changes of commit ")[1][:9] for m in unread] == [bad[:9], fixed[:9]]
+    assert all(bad[:9] in m for m in unread)  # where the unreadable version was read
 
 
 def _state(repo: Repo) -> tuple[str, bytes, dict[str, int]]:
