@@ -89,12 +89,9 @@ def resolve_printed(form: Form, data: dict, query: str) -> Item:
     """Return the one item ``query`` names: a stored item, else a place that prints one again
     (Ⅲ-1, the file's name under Ⅲ; Form.printed), so that any row of the table can be named.
     A name that a stored item has keeps naming it alone (「特定個人情報ファイル名」 is Ⅱ 1.)."""
-    try:
-        return resolve(form, data, query)
-    except PiaError:
-        if not form.copies or not matches(form.printed, data, query):
-            raise
-    return resolve(form.printed, data, query)  # one place, or several with their candidates listed
+    if form.copies and not matches(form, data, query) and matches(form.printed, data, query):
+        return resolve(form.printed, data, query)  # one place, or several with their candidates listed
+    return resolve(form, data, query)
 
 
 def matches(form: Form, data: dict, query: str) -> list[Item]:

@@ -178,4 +178,5 @@ def test_show_a_place_that_prints_a_stored_item_again(tmp_path: pathlib.Path) ->
                                        "value": ["介護保険情報ファイル", "介護保険受給者台帳ファイル"],
                                        "copy_of": ["files.1.name", "files.2.name"]}
     done = run("show", "two.toml", "特定個人情報ファイル名", cwd=tmp_path)  # a stored item's name names the stored items
-    assert "(files.1.name)" in done.stderr and "basic.file_names" not in done.stderr
+    assert done.stderr.startswith("Error: '特定個人情報ファイル名' names 2 items:"), done.stderr
+    assert "(files.1.name)" in done.stderr and "file_name" not in done.stderr.replace("files.", "")
