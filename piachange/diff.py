@@ -28,7 +28,7 @@ from typing import Any, Iterator
 
 from piachange import model
 from piachange.document import Document
-from piachange.schema import Form, Node, concrete_paths, lookup, pattern_of
+from piachange.schema import Form, Node, concrete_paths, instance_names, lookup, pattern_of
 from piachange.threshold import PATHS as THRESHOLD_INPUTS
 from piachange.values import Style, render
 
@@ -87,19 +87,7 @@ def diff_documents(old: Document | None, new: Document | None, style: Style = St
 def _named(ctx: _Ctx, changes: list[model.Change], old: dict, new: dict) -> list[model.Change]:
     """Return the changes, each inside an instance of a document with several (特定個人情報ファイル)
     labelled with the instance's name: 「Ⅱ 特定個人情報ファイルの概要 (予防接種ファイル) 2. …」."""
-    names: dict[tuple[str, ...], str] = {}
-    for node in ctx.form.nodes:
-        if not node.named_by:
-            continue
-        instances = [[p for p in concrete_paths(node.parts, data)] for data in (old, new)]
-        if max(len(found) for found in instances) < 2:
-            continue
-        for path in {*instances[0], *instances[1]}:
-            numbers = iter(path[i] for i, p in enumerate(node.parts) if p == "*")
-            source = tuple(next(numbers) if p == "*" else p for p in node.named_by.split("."))
-            name = lookup(new, source) or lookup(old, source)
-            if isinstance(name, str) and name.strip():
-                names[path] = name
+    names = instance_names(ctx.form, old, new)
     if not names:
         return changes
     return [dataclasses.replace(c, item=ctx.form.label_path(c.path, names=names))

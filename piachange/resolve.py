@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from piachange.errors import PiaError
-from piachange.schema import Form, Node
+from piachange.schema import Form, Node, instance_names
 
 _ROMAN = {"Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV", "Ⅴ": "V", "Ⅵ": "VI", "Ⅶ": "VII", "Ⅷ": "VIII", "Ⅸ": "IX", "Ⅹ": "X"}
 _DASHES = {"‐", "−", "–", "—", "ー"}
@@ -39,31 +39,37 @@ class Item:
 
 
 def items(form: Form, data: dict) -> Iterator[Item]:
-    """Yield every group and leaf present in ``data``, in form order."""
-    yield from _walk(form, "", data, (), [], [])
+    """Yield every group and leaf present in ``data``, in form order, labelled as the 変更箇所 table
+    labels them (an annex by its own heading; each file named where there are several)."""
+    yield from _walk(form, "", data, (), [], [], instance_names(form, data), [])
 
 
-def _walk(form: Form, pattern: str, table: dict, path: tuple[str, ...], words: list[str], nums: list[str]) -> Iterator[Item]:
+def _walk(form: Form, pattern: str, table: dict, path: tuple[str, ...], words: list[str], nums: list[str],
+          names: dict[tuple[str, ...], str], named: list[str]) -> Iterator[Item]:
     for node in form.children.get(pattern, ()):
         if node.key == "*":
             for k in sorted((k for k in table if k.isdigit()), key=int):
                 head = node.heading(k)
                 p = (*path, k)
-                w = [*words, head] if head else words
+                here = [*named, f"({names[p]})"] if p in names else named
+                w = [*words, *(x for x in (head, *here[len(named):]) if x)]
                 n = [*nums, head] if head else nums
                 yield Item(p, node, " ".join(w), _compact(n))
                 if isinstance(table[k], dict):
-                    yield from _walk(form, node.path, table[k], p, w, n)
+                    yield from _walk(form, node.path, table[k], p, w, n, names, here)
             continue
         if node.key not in table and not node.copy_of:  # a copy is printed wherever its parent is (Form.printed)
             continue
         p = (*path, node.key)
-        w = [*words, *(x for x in (node.prefix, node.heading()) if x)] if node.in_item else words
+        before = named if node.annex else words  # an annex is named by its own heading, its file's name after it
+        w = [*before, *(x for x in (node.prefix, node.heading()) if x)] if node.in_item else before
+        if node.annex:
+            w = [*w[len(named):], *named]
         n = [*nums, node.number] if node.number else nums
         label_n = [*n, node.label] if node.label else n
         yield Item(p, node, " ".join(w), _compact(label_n))
         if node.kind in ("group", "repeat") and isinstance(table.get(node.key), dict):
-            yield from _walk(form, node.path, table[node.key], p, w, n)
+            yield from _walk(form, node.path, table[node.key], p, w, n, names, named)
 
 
 def _compact(parts: list[str]) -> str:

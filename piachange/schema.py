@@ -230,6 +230,26 @@ def lookup(data: Any, path: Sequence[str]) -> Any:
     return data
 
 
+def instance_names(form: Form, *versions: dict) -> dict[tuple[str, ...], str]:
+    """Return {instance path: name} for the instances of each repeat that names them (named_by)
+    where a version has more than one: the name the 項目 prints after the instance's heading, so
+    that two 特定個人情報ファイル tell apart. A later version's name comes first."""
+    names: dict[tuple[str, ...], str] = {}
+    for node in form.nodes:
+        if not node.named_by:
+            continue
+        found = [list(concrete_paths(node.parts, data)) for data in versions]
+        if max((len(f) for f in found), default=0) < 2:
+            continue
+        for path in dict.fromkeys(p for f in found for p in f):
+            numbers = iter(seg for c, seg in zip(node.parts, path) if c == "*")
+            source = tuple(next(numbers) if c == "*" else c for c in node.named_by.split("."))
+            name = next((n for n in (lookup(data, source) for data in reversed(versions)) if isinstance(n, str) and n.strip()), None)
+            if name is not None:
+                names[path] = name
+    return names
+
+
 def copied_paths(copy: Node, path: tuple[str, ...], data: dict) -> list[tuple[str, ...]]:
     """Return the stored items the place ``path`` of a copy prints: its own instance's, or every instance's."""
     if "*" in copy.path:

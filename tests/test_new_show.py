@@ -157,26 +157,30 @@ def test_show_on_an_invalid_file_names_the_problem(tmp_path: pathlib.Path) -> No
     assert done.stderr.splitlines()[0] == "bad.toml:5: unknown key 'cover.nubmer' (did you mean 'number'?)"
 
 
-def test_an_item_of_two_files_names_each_by_its_key_path(tmp_path: pathlib.Path) -> None:
+def test_an_item_of_two_files_names_each_by_its_file(tmp_path: pathlib.Path) -> None:
     (tmp_path / "two.toml").write_text(KAIGO.read_text(encoding="utf-8") + '\n[files.2]\nname = "介護保険受給者台帳ファイル"\n',
                                        encoding="utf-8")
     done = run("show", "two.toml", "Ⅱ-1", cwd=tmp_path)
     assert done.returncode == 1
-    assert done.stderr == ("Error: 'Ⅱ-1' names 2 items: 「Ⅱ 特定個人情報ファイルの概要 1. 特定個人情報ファイル名」 (files.1.name);"
-                           " 「Ⅱ 特定個人情報ファイルの概要 1. 特定個人情報ファイル名」 (files.2.name)\n")
+    assert done.stderr == ("Error: 'Ⅱ-1' names 2 items: 「Ⅱ 特定個人情報ファイルの概要 (介護保険情報ファイル) 1. 特定個人情報ファイル名」;"
+                           " 「Ⅱ 特定個人情報ファイルの概要 (介護保険受給者台帳ファイル) 1. 特定個人情報ファイル名」\n")
+    # each is named as the table names it, and that label names it alone
+    done = run("show", "two.toml", "Ⅱ 特定個人情報ファイルの概要 (介護保険受給者台帳ファイル) 1. 特定個人情報ファイル名", cwd=tmp_path)
+    assert done.stdout.splitlines()[1] == "介護保険受給者台帳ファイル", done.stderr
 
 
 def test_show_a_place_that_prints_a_stored_item_again(tmp_path: pathlib.Path) -> None:
     (tmp_path / "two.toml").write_text(KAIGO.read_text(encoding="utf-8") + '\n[files.2]\nname = "介護保険受給者台帳ファイル"\n'
                                        '\n[risks.2.training]\nlevel = "十分に行っている"\n', encoding="utf-8")
     done = run("show", "two.toml", "Ⅲ-1", cwd=tmp_path)  # no stored item is Ⅲ-1: the places under Ⅲ of both files are
-    assert done.returncode == 1 and "names 2 items" in done.stderr and "(risks.2.file_name)" in done.stderr
+    assert done.returncode == 1 and "names 2 items" in done.stderr and "「Ⅲ リスク対策 (介護保険受給者台帳ファイル) 1." in done.stderr
     done = run("show", "two.toml", "risks.2.file_name", cwd=tmp_path)
-    assert done.stdout.splitlines() == ["Ⅲ リスク対策 1. 特定個人情報ファイル名", "介護保険受給者台帳ファイル", "(printed from files.2.name)"]
+    assert done.stdout.splitlines() == ["Ⅲ リスク対策 (介護保険受給者台帳ファイル) 1. 特定個人情報ファイル名", "介護保険受給者台帳ファイル",
+                                        "(printed from files.2.name)"]
     done = run("show", "two.toml", "Ⅰ-3", "--json", cwd=tmp_path)
     assert json.loads(done.stdout) == {"path": ["basic", "file_names"], "label": "Ⅰ 基本情報 3. 特定個人情報ファイル名",
                                        "value": ["介護保険情報ファイル", "介護保険受給者台帳ファイル"],
                                        "copy_of": ["files.1.name", "files.2.name"]}
     done = run("show", "two.toml", "特定個人情報ファイル名", cwd=tmp_path)  # a stored item's name names the stored items
     assert done.stderr.startswith("Error: '特定個人情報ファイル名' names 2 items:"), done.stderr
-    assert "(files.1.name)" in done.stderr and "file_name" not in done.stderr.replace("files.", "")
+    assert "「Ⅱ 特定個人情報ファイルの概要 (介護保険情報ファイル) 1. 特定個人情報ファイル名」" in done.stderr and "Ⅲ" not in done.stderr

@@ -61,3 +61,26 @@ def test_an_annex_is_named_without_the_headings_above_it() -> None:
     assert load_form("juten").label_path(("files", "1", "records")) == "(別添1) 特定個人情報ファイル記録項目"
     assert load_form("zenkomoku").label_path(("files", "2", "records")) == "(別添2) 特定個人情報ファイル記録項目"
     assert load_form("juten").label_path(("files", "1", "name")) == "Ⅱ 特定個人情報ファイルの概要 1. 特定個人情報ファイル名"
+
+
+@pytest.mark.parametrize("files", [1, 2])
+def test_show_and_the_table_label_every_item_alike(files: int) -> None:
+    """resolve.items (show, scopes, explain) and label_path (the 変更箇所 項目) agree, file names and annexes included."""
+    from piachange.document import complete
+    from piachange.resolve import items
+    from piachange.schema import instance_names
+
+    from conftest import SAMPLES
+
+    raw = (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8")
+    if files == 2:
+        raw += '\n[files.2]\nname = "介護保険受給者台帳ファイル"\n\n[[files.2.records]]\nitems = ["氏名"]\n\n[risks.2.training]\nlevel = "十分に行っている"\n'
+    doc = load_bytes(raw.encode("utf-8"), "kaigo.toml")
+    data = complete(doc.form, doc.data, instances=True)
+    names = instance_names(doc.form, data)
+    assert bool(names) == (files == 2)
+    found = {it.path: it.label for it in items(doc.form.printed, data)}
+    assert found and all(label == doc.form.label_path(path, names=names) for path, label in found.items())
+    if files == 2:
+        assert found[("files", "2", "records")] == "(別添1) 特定個人情報ファイル記録項目 (介護保険受給者台帳ファイル)"
+        assert found[("risks", "2", "file_name")] == "Ⅲ リスク対策 (介護保険受給者台帳ファイル) 1. 特定個人情報ファイル名"
