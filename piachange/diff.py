@@ -28,7 +28,7 @@ from typing import Any, Iterator
 
 from piachange import model
 from piachange.document import Document
-from piachange.schema import Form, Node, concrete_paths, instance_names, lookup, pattern_of
+from piachange.schema import Form, Node, concrete_paths, instance_names, lookup, pattern_of, with_instances
 from piachange.threshold import PATHS as THRESHOLD_INPUTS
 from piachange.values import Style, render
 
@@ -109,8 +109,7 @@ def _with_copies(ctx: _Ctx, changes: list[model.Change], old: dict, new: dict) -
 
 
 def _copied(ctx: _Ctx, copy: Node, change: model.Change) -> model.Change:
-    numbers = iter(seg for p, seg in zip(change.pattern.split("."), change.path) if p == "*")
-    path = tuple(next(numbers) if p == "*" else p for p in copy.parts)
+    path = with_instances(copy.path, change.pattern.split("."), change.path)
     return dataclasses.replace(change, path=path, pattern=copy.path, item=ctx.form.label_path(path),
                                star=ctx.form.star_of(copy.path), copy_of=(change.path,))
 

@@ -13,7 +13,7 @@ from typing import AbstractSet, Any
 
 from piachange import tomlparse
 from piachange.errors import DocumentError, Problem
-from piachange.schema import FORM_KINDS, Form, Node, load_form
+from piachange.schema import FORM_KINDS, Form, Node, load_form, with_instances
 from piachange.threshold import RESULTS, possible_levels, result_level
 from piachange.tomlscan import Path, Scan, explain_error, scan
 from piachange.wareki import WarekiError, parse_wareki, to_wareki
@@ -168,10 +168,8 @@ class _Validator:
                     of = children["*"].label.replace("{n}", "n")
                     hint = _suggest(key, [unicodedata.normalize("NFKC", key).lstrip("0") or "1"])
                     self.err(p, f"'{self.where(p)}': '{key}' is not an instance number{' of ' + of if of else ''} (use 1, 2, …){hint}")
-                elif f"{parent}.{key}".lstrip(".") in self.form.copy_paths:
-                    copy = self.form.copy_paths[f"{parent}.{key}".lstrip(".")]
-                    numbers = iter(seg for c, seg in zip(copy.parts, p) if c == "*")
-                    source = ".".join(next(numbers, "*") if c == "*" else c for c in copy.copy_of.split("."))
+                elif (copy := self.form.copy_paths.get(f"{parent}.{key}".lstrip("."))) is not None:
+                    source = ".".join(with_instances(copy.copy_of, copy.parts, p))
                     self.err(p, f"unknown key '{self.where(p)}': the form prints it from {source}; write it there")
                 else:
                     self.err(p, f"unknown key '{self.where(p)}'{_suggest(key, cands)}")

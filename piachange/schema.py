@@ -111,14 +111,6 @@ class Form:
         return {n.path: n for n in self.copies}
 
     @functools.cached_property
-    def copies_of(self) -> dict[str, tuple[Node, ...]]:
-        """Return {stored item's pattern: the places that print it again}."""
-        out: dict[str, tuple[Node, ...]] = {}
-        for n in self.copies:
-            out[n.copy_of] = (*out.get(n.copy_of, ()), n)
-        return out
-
-    @functools.cached_property
     def printed(self) -> Form:
         """Return this form with its copies as items of their own: every place a 変更箇所 row can name."""
         return dataclasses.replace(self, nodes=tuple(sorted((*self.nodes, *self.copies), key=lambda n: n.order)), copies=())
@@ -230,6 +222,14 @@ def lookup(data: Any, path: Sequence[str]) -> Any:
     return data
 
 
+def with_instances(pattern: str, template: Sequence[str], path: Sequence[str]) -> tuple[str, ...]:
+    """Return ``pattern`` with its ``*`` replaced, in order, by the instance numbers ``path`` has where
+    ``template`` (the pattern of ``path``) has ``*``: files.*.name for risks.*.file_name at risks.2
+    gives files.2.name. A ``*`` left over stays."""
+    numbers = iter(seg for c, seg in zip(template, path) if c == "*")
+    return tuple(next(numbers, "*") if c == "*" else c for c in pattern.split("."))
+
+
 def instance_names(form: Form, *versions: dict) -> dict[tuple[str, ...], str]:
     """Return {instance path: name} for the instances of each repeat that names them (named_by)
     where a version has more than one: the name the 項目 prints after the instance's heading, so
@@ -242,8 +242,7 @@ def instance_names(form: Form, *versions: dict) -> dict[tuple[str, ...], str]:
         if max((len(f) for f in found), default=0) < 2:
             continue
         for path in dict.fromkeys(p for f in found for p in f):
-            numbers = iter(seg for c, seg in zip(node.parts, path) if c == "*")
-            source = tuple(next(numbers) if c == "*" else c for c in node.named_by.split("."))
+            source = with_instances(node.named_by, node.parts, path)
             name = next((n for n in (lookup(data, source) for data in reversed(versions)) if isinstance(n, str) and n.strip()), None)
             if name is not None:
                 names[path] = name
@@ -253,8 +252,7 @@ def instance_names(form: Form, *versions: dict) -> dict[tuple[str, ...], str]:
 def copied_paths(copy: Node, path: tuple[str, ...], data: dict) -> list[tuple[str, ...]]:
     """Return the stored items the place ``path`` of a copy prints: its own instance's, or every instance's."""
     if "*" in copy.path:
-        numbers = iter(seg for c, seg in zip(copy.parts, path) if c == "*")
-        return [tuple(next(numbers) if c == "*" else c for c in copy.copy_of.split("."))]
+        return [with_instances(copy.copy_of, copy.parts, path)]
     return list(concrete_paths(copy.copy_of.split("."), data))
 
 

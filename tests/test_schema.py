@@ -46,7 +46,7 @@ def test_a_copy_of_nothing_is_refused(copy: dict, message: str) -> None:
 def test_the_places_a_file_name_is_printed_in() -> None:
     for kind in ("juten", "zenkomoku"):
         form = load_form(kind)
-        assert sorted(c.path for c in form.copies_of["files.*.name"]) == ["basic.file_names", "risks.*.file_name"]
+        assert sorted(c.path for c in form.copies if c.copy_of == "files.*.name") == ["basic.file_names", "risks.*.file_name"]
 
 
 def test_a_copy_written_into_a_document_is_an_unknown_key() -> None:
