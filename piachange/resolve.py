@@ -40,36 +40,30 @@ class Item:
 
 def items(form: Form, data: dict) -> Iterator[Item]:
     """Yield every group and leaf present in ``data``, in form order, labelled as the 変更箇所 table
-    labels them (an annex by its own heading; each file named where there are several)."""
-    yield from _walk(form, "", data, (), [], [], instance_names(form, data), [])
+    labels them (Form.label_path: an annex by its own heading; each file named where there are several)."""
+    yield from _walk(form, "", data, (), [], instance_names(form, data))
 
 
-def _walk(form: Form, pattern: str, table: dict, path: tuple[str, ...], words: list[str], nums: list[str],
-          names: dict[tuple[str, ...], str], named: list[str]) -> Iterator[Item]:
+def _walk(form: Form, pattern: str, table: dict, path: tuple[str, ...], nums: list[str],
+          names: dict[tuple[str, ...], str]) -> Iterator[Item]:
     for node in form.children.get(pattern, ()):
         if node.key == "*":
             for k in sorted((k for k in table if k.isdigit()), key=int):
                 head = node.heading(k)
                 p = (*path, k)
-                here = [*named, f"({names[p]})"] if p in names else named
-                w = [*words, *(x for x in (head, *here[len(named):]) if x)]
                 n = [*nums, head] if head else nums
-                yield Item(p, node, " ".join(w), _compact(n))
+                yield Item(p, node, form.label_path(p, names=names), _compact(n))
                 if isinstance(table[k], dict):
-                    yield from _walk(form, node.path, table[k], p, w, n, names, here)
+                    yield from _walk(form, node.path, table[k], p, n, names)
             continue
         if node.key not in table and not node.copy_of:  # a copy is printed wherever its parent is (Form.printed)
             continue
         p = (*path, node.key)
-        before = named if node.annex else words  # an annex is named by its own heading, its file's name after it
-        w = [*before, *(x for x in (node.prefix, node.heading()) if x)] if node.in_item else before
-        if node.annex:
-            w = [*w[len(named):], *named]
         n = [*nums, node.number] if node.number else nums
         label_n = [*n, node.label] if node.label else n
-        yield Item(p, node, " ".join(w), _compact(label_n))
+        yield Item(p, node, form.label_path(p, names=names), _compact(label_n))
         if node.kind in ("group", "repeat") and isinstance(table.get(node.key), dict):
-            yield from _walk(form, node.path, table[node.key], p, w, n, names, named)
+            yield from _walk(form, node.path, table[node.key], p, n, names)
 
 
 def _compact(parts: list[str]) -> str:
@@ -81,7 +75,23 @@ def _compact(parts: list[str]) -> str:
 
 def resolve(form: Form, data: dict, query: str) -> Item:
     """Return the one item ``query`` names; raise PiaError with suggestions otherwise."""
-    exact = matches(form, data, query)
+    return _one(form, data, query, matches(form, data, query))
+
+
+def resolve_printed(form: Form, data: dict, query: str) -> Item:
+    """Return the one item ``query`` names: a stored item, else a place that prints one again
+    (Ⅲ-1, the file's name under Ⅲ; Form.printed), so that any row of the table can be named.
+    A name that a stored item has keeps naming it alone (「特定個人情報ファイル名」 is Ⅱ 1.)."""
+    stored = matches(form, data, query)
+    if not stored and form.copies:
+        printed = matches(form.printed, data, query)
+        if printed:
+            return _one(form.printed, data, query, printed)  # one place, or several with their candidates listed
+    return _one(form, data, query, stored)
+
+
+def _one(form: Form, data: dict, query: str, exact: list[Item]) -> Item:
+    """Return the one item of ``exact`` (what ``query`` names); raise PiaError for none or several."""
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
@@ -89,15 +99,6 @@ def resolve(form: Form, data: dict, query: str) -> Item:
         names = "; ".join(f"「{it.label}」" + (f" ({'.'.join(it.path)})" if labels.count(it.label) > 1 else "") for it in exact[:5])
         raise PiaError(f"'{query}' names {len(exact)} items: {names}{' …' if len(exact) > 5 else ''}")
     raise PiaError(f"no item '{query}' in this {form.name}{suggestion(list(items(form, data)), query)}")
-
-
-def resolve_printed(form: Form, data: dict, query: str) -> Item:
-    """Return the one item ``query`` names: a stored item, else a place that prints one again
-    (Ⅲ-1, the file's name under Ⅲ; Form.printed), so that any row of the table can be named.
-    A name that a stored item has keeps naming it alone (「特定個人情報ファイル名」 is Ⅱ 1.)."""
-    if form.copies and not matches(form, data, query) and matches(form.printed, data, query):
-        return resolve(form.printed, data, query)  # one place, or several with their candidates listed
-    return resolve(form, data, query)
 
 
 def matches(form: Form, data: dict, query: str) -> list[Item]:
