@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from piachange import model, tomlparse
-from piachange.atomic import target_of, write_all_atomic
+from piachange.atomic import write_all_atomic
 from piachange.diff import name_of
 from piachange.document import load_bytes
 from piachange.errors import PiaError
@@ -94,9 +94,8 @@ def append_rows(report: model.Report, root: str) -> list[Appended]:
         text, got = _updated(path, file, [r for r in rows if r.change.kind != model.FILE_REMOVED])
         results.append(got)
         if got.added:
-            target_of(path, root=root)  # refused now, not after other files are written
             pending.append((path, text))
-    write_all_atomic(list(pending), root=root)
+    write_all_atomic(pending, root=root)  # checks every target before it replaces any file
     return results
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from typing import Sequence
 
 from piachange.errors import PiaError
 
@@ -14,7 +15,7 @@ def write_atomic(path: str, data: bytes | str, *, root: str | None = None) -> No
     write_all_atomic([(path, data)], root=root)
 
 
-def write_all_atomic(files: list[tuple[str, bytes | str]], *, root: str | None = None) -> None:
+def write_all_atomic(files: Sequence[tuple[str, bytes | str]], *, root: str | None = None) -> None:
     """Replace several files: each is written out in full and synced before the first is replaced,
     so a full disk or an I/O error while writing leaves every one of them as it was."""
     staged: list[tuple[str, str, str]] = []  # (path as given, temporary file, target)
