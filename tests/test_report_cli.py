@@ -165,12 +165,17 @@ def test_bad_ranges_are_one_line_and_exit_1(repo: Repo, hist: dict[str, str], ar
         assert "is not a date" in err or "does not exist" in err
 
 
-def test_a_pia_date_before_meiji_is_one_line(repo: Repo, hist: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                                              capsysbinary: Any) -> None:
+def _retitled(repo: Repo, message: str) -> str:
+    """Commit a new 所属長の役職名 on the history of ``hist`` with ``message``; return the commit."""
     d = with_systems(4)
     d["basic"]["department"]["head_title"] = "健康政策課長"
     repo.write(KENKO, text(d))
-    sha = repo.commit("所属長の役職名\n\nPIA-Date: 1800-01-01")
+    return repo.commit(message)
+
+
+def test_a_pia_date_before_meiji_is_one_line(repo: Repo, hist: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                              capsysbinary: Any) -> None:
+    sha = _retitled(repo, "所属長の役職名\n\nPIA-Date: 1800-01-01")
     code, out, err = cli(["report", "--since", "HEAD~1"], repo.path, monkeypatch, capsysbinary)
     assert (code, out) == (1, b"")
     assert err == f"Error: commit {sha[:9]}: PIA-Date: 1800-01-01 is before 明治\n"
@@ -178,10 +183,7 @@ def test_a_pia_date_before_meiji_is_one_line(repo: Repo, hist: dict[str, str], m
 
 def test_two_pia_dates_in_one_commit_are_one_line(repo: Repo, hist: dict[str, str], monkeypatch: pytest.MonkeyPatch,
                                                    capsysbinary: Any) -> None:
-    d = with_systems(4)
-    d["basic"]["department"]["head_title"] = "健康政策課長"
-    repo.write(KENKO, text(d))
-    sha = repo.commit("所属長の役職名\n\nPIA-Cause: 人事異動\nPIA-Date: 2026-04-01\nPIA-Date: 令和8年5月1日")
+    sha = _retitled(repo, "所属長の役職名\n\nPIA-Cause: 人事異動\nPIA-Date: 2026-04-01\nPIA-Date: 令和8年5月1日")
     for mode in ([], ["--per-commit"]):  # once the last one was taken, silently
         code, out, err = cli(["report", "--since", "HEAD~1", *mode], repo.path, monkeypatch, capsysbinary)
         assert (code, out) == (1, b"")
