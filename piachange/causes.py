@@ -14,6 +14,7 @@ statement covers every item the commit changed that no scoped statement of the s
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import re
@@ -26,7 +27,7 @@ from piachange.document import complete
 from piachange.errors import PiaError
 from piachange.predicates import glob_matches, is_glob
 from piachange.resolve import resolve_printed
-from piachange.schema import FORM_KINDS, load_form
+from piachange.schema import FORM_KINDS, Form, load_form, pattern_of
 
 TIMINGS = ("事前", "事後")
 CAUSE_TIMINGS = ("事前", "事後", "revision")
@@ -230,22 +231,32 @@ def split_statement(value: str, who: str, key: str) -> tuple[str, tuple[str, ...
 
 
 class ScopeIndex:
-    """Resolves scope entries against the items a commit changed, once per commit and form."""
+    """Resolves scope entries against the items a commit changed, once per commit and assessment.
+
+    An entry is resolved in each assessment the commit changed, on the items of its form with
+    the files it changed named as the table names them (「Ⅱ 特定個人情報ファイルの概要
+    (予防接種ファイル) 2. …」), so a 項目 copied from the table names its item; where an entry
+    names several items (「Ⅱ-2⑤」 of an assessment with two files), the ones the commit changed
+    there are meant."""
 
     def __init__(self, changes: list[model.Change]) -> None:
         self.changes = changes
-        self.cache: dict[tuple[str, str, str], tuple[str, ...] | None] = {}
+        self.cache: dict[tuple[str, str, str, str], tuple[str, ...] | None] = {}
         self.checked: set[tuple[str, str, tuple[str, ...]]] = set()
         self.used: set[tuple[str, str]] = set()
         self.where: dict[tuple[str, str], model.Change] = {}
 
     @functools.cached_property
-    def paths(self) -> dict[tuple[str, str], set[tuple[str, ...]]]:
-        """Return the items each commit changed in each form: worked out once a statement has a scope."""
-        out: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+    def changed(self) -> dict[tuple[str, str, str], _Changed]:
+        """Return, by (commit, assessment, form), the items the commit changed there and the
+        names of the files they are in: worked out once a statement has a scope."""
+        out: dict[tuple[str, str, str], _Changed] = {}
         for ch in self.changes:
             for c in ch.commits:
-                out.setdefault((c.sha, ch.form), set()).add(ch.path)
+                paths, names = out.setdefault((c.sha, ch.assessment, ch.form), (set(), {}))
+                paths.update((ch.path, *ch.copy_of))
+                if ch.named:
+                    names[_named_instance(load_form(ch.form), ch.path)] = ch.named
         return out
 
     def covers(self, st: Statement, change: model.Change, sha: str) -> bool:
@@ -257,7 +268,7 @@ class ScopeIndex:
             if is_glob(entry):
                 ok = any(glob_matches(entry, p) for p in paths)
             else:
-                target = self._resolve(entry, change.form, sha, st)
+                target = self._resolve(entry, sha, change.assessment, change.form, st)
                 ok = target is not None and any(p[: len(target)] == target for p in paths)
             if ok:
                 self.used.add((st.origin, entry))
@@ -271,42 +282,88 @@ class ScopeIndex:
                 for (origin, entry), ch in self.where.items() if (origin, entry) not in self.used]
 
     def check(self, st: Statement, sha: str) -> None:
-        """Raise PiaError when an item name in the scope names nothing in any form the commit changed."""
+        """Raise PiaError when an item name in the scope names nothing in any assessment the commit
+        changed (in any form, where it changed none), or names several there."""
         if (st.origin, sha, st.scope) in self.checked:
             return
         self.checked.add((st.origin, sha, st.scope))
-        forms = sorted({f for (s, f) in self.paths if s == sha}) or list(FORM_KINDS)
+        where = [(a, f) for (s, a, f) in self.changed if s == sha] or [("", f) for f in FORM_KINDS]
         for entry in st.scope:
             if is_glob(entry):
+                forms = sorted({f for _, f in where})
                 if not any(glob_names_node(entry, f, printed=True) for f in forms):
                     raise PiaError(f"{st.origin}: scope entry {entry!r} names no item of a {'/'.join(forms)} form")
                 continue
             errors: list[PiaError] = []
-            for f in forms:
+            for assessment, f in where:
                 try:
-                    self._resolve(entry, f, sha, st, strict=True)
+                    self._resolve(entry, sha, assessment, f, st, strict=True)
                     break
                 except PiaError as e:
                     errors.append(e)
             else:
                 raise errors[0]  # it names the statement and the entry already (_resolve)
 
-    def _resolve(self, entry: str, form_kind: str, sha: str, st: Statement, strict: bool = False) -> tuple[str, ...] | None:
-        key = (entry, form_kind, sha)
+    def _resolve(self, entry: str, sha: str, assessment: str, form_kind: str, st: Statement,
+                 strict: bool = False) -> tuple[str, ...] | None:
+        key = (entry, sha, assessment, form_kind)
         if key in self.cache and not strict:
             return self.cache[key]
         form = load_form(form_kind)
-        data = complete(form, {}, instances=True)
-        for p in self.paths.get((sha, form_kind), ()):
+        paths, names = self.changed.get((sha, assessment, form_kind), (set(), {}))
+        data = _skeleton(form_kind)
+        for p in paths:
             _plant(data, p)
+
+        def changed(target: tuple[str, ...]) -> bool:
+            return any(p[: len(target)] == target for p in paths)
+
         try:
-            found: tuple[str, ...] | None = resolve_printed(form, data, entry).path
+            found: tuple[str, ...] | None = resolve_printed(form, data, entry, names, prefer=changed).path
         except PiaError as e:
-            if strict or "names" in str(e):
+            found = self._unnamed(form, data, entry, names, changed) if "names" not in str(e) else None
+            if found is None and (strict or "names" in str(e)):
                 raise PiaError(f"{st.origin}: scope entry {entry!r}: {e}") from None
-            found = None
         self.cache[key] = found
         return found
+
+
+    @staticmethod
+    def _unnamed(form: Form, data: dict[str, Any], entry: str, names: dict[tuple[str, ...], str],
+                 changed: Callable[[tuple[str, ...]], bool]) -> tuple[str, ...] | None:
+        """Return the item an entry names in a file the commit did not change, whose name is not
+        known here (「Ⅱ … (健康管理ファイル) 2. …」 where only 予防接種ファイル changed), else None."""
+        bare = _NAMED.sub("", entry)
+        if not names or bare == entry:
+            return None
+        try:
+            found = resolve_printed(form, data, bare, names).path
+        except PiaError:
+            return None
+        return None if changed(found) else found  # a changed file is named in the table: its name was wrong
+
+
+_NAMED = re.compile(r"\s*[(（][^()（）]+[)）]")
+_Changed = tuple[set[tuple[str, ...]], dict[tuple[str, ...], str]]
+
+
+def _named_instance(form: Form, path: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the instance on ``path`` whose name the 項目 prints (files.2 of files.2.profile, risks.2 of risks.2.…)."""
+    for k in range(len(path), 0, -1):
+        node = form.by_path.get(pattern_of(form, path[:k]))
+        if node is not None and node.named_by and path[k - 1].isdigit():
+            return path[:k]
+    return path
+
+
+def _skeleton(form_kind: str) -> dict[str, Any]:
+    """Return a fresh copy of every item of the form, each repeat with its first instance."""
+    return copy.deepcopy(_blank_form(form_kind))
+
+
+@functools.cache
+def _blank_form(form_kind: str) -> dict[str, Any]:
+    return complete(load_form(form_kind), {}, instances=True)
 
 
 def _plant(data: dict[str, Any], path: tuple[str, ...]) -> None:

@@ -90,8 +90,11 @@ def _named(ctx: _Ctx, changes: list[model.Change], old: dict, new: dict) -> list
     names = instance_names(ctx.form, old, new)
     if not names:
         return changes
-    return [dataclasses.replace(c, item=ctx.form.label_path(c.path, names=names))
-            if any(c.path[: len(p)] == p for p in names) else c for c in changes]
+    out = []
+    for c in changes:
+        named = next((n for p, n in names.items() if c.path[: len(p)] == p), "")
+        out.append(dataclasses.replace(c, item=ctx.form.label_path(c.path, names=names), named=named) if named else c)
+    return out
 
 
 def _with_copies(ctx: _Ctx, changes: list[model.Change], old: dict, new: dict) -> list[model.Change]:

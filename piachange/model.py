@@ -60,6 +60,7 @@ class Change:
     number: str = ""  # 評価書番号, as the file gives it ('' when it has none)
     context: tuple[tuple[str, Any, Any], ...] = ()  # a しきい値判断 input's: (path, before, after) of every input, changed or not
     copy_of: tuple[tuple[str, ...], ...] = ()  # a place that prints stored items again: the paths of those that changed
+    named: str = ""  # the file its 項目 names after the instance's heading, in an assessment with several (予防接種ファイル)
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from piachange.errors import PiaError
 from piachange.schema import Form, Node, instance_names
 
 _ROMAN = {"Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV", "Ⅴ": "V", "Ⅵ": "VI", "Ⅶ": "VII", "Ⅷ": "VIII", "Ⅸ": "IX", "Ⅹ": "X"}
 _DASHES = {"‐", "−", "–", "—", "ー"}
+_NUMBERED = re.compile(r"^([\u2460-\u2473]|\d+\.)")  # ①…⑳, 8.
 
 
 def norm_label(s: str) -> str:
@@ -38,14 +40,15 @@ class Item:
     compact: str
 
 
-def items(form: Form, data: dict) -> Iterator[Item]:
+def items(form: Form, data: dict, names: Mapping[tuple[str, ...], str] | None = None) -> Iterator[Item]:
     """Yield every group and leaf present in ``data``, in form order, labelled as the 変更箇所 table
-    labels them (Form.label_path: an annex by its own heading; each file named where there are several)."""
-    yield from _walk(form, "", data, (), [], instance_names(form, data))
+    labels them (Form.label_path: an annex by its own heading; each file named where there are several).
+    ``names``: the files' names by instance path, where ``data`` does not hold them (schema.instance_names)."""
+    yield from _walk(form, "", data, (), [], instance_names(form, data) if names is None else names)
 
 
 def _walk(form: Form, pattern: str, table: dict, path: tuple[str, ...], nums: list[str],
-          names: dict[tuple[str, ...], str]) -> Iterator[Item]:
+          names: Mapping[tuple[str, ...], str]) -> Iterator[Item]:
     for node in form.children.get(pattern, ()):
         if node.key == "*":
             for k in sorted((k for k in table if k.isdigit()), key=int):
@@ -60,7 +63,8 @@ def _walk(form: Form, pattern: str, table: dict, path: tuple[str, ...], nums: li
             continue
         p = (*path, node.key)
         n = [*nums, node.number] if node.number else nums
-        label_n = [*n, node.label] if node.label else n
+        under = _NUMBERED.match(node.prefix) if not node.number else None  # 「⑥使用目的」 printed before 変更の妥当性
+        label_n = [*n, *([under.group(1)] if under else []), *([node.label] if node.label else [])]
         yield Item(p, node, form.label_path(p, names=names), _compact(label_n))
         if node.kind in ("group", "repeat") and isinstance(table.get(node.key), dict):
             yield from _walk(form, node.path, table[node.key], p, n, names)
@@ -78,42 +82,48 @@ def resolve(form: Form, data: dict, query: str) -> Item:
     return _one(form, data, query, matches(form, data, query))
 
 
-def resolve_printed(form: Form, data: dict, query: str) -> Item:
+def resolve_printed(form: Form, data: dict, query: str, names: Mapping[tuple[str, ...], str] | None = None,
+                    prefer: Callable[[tuple[str, ...]], bool] | None = None) -> Item:
     """Return the one item ``query`` names: a stored item, else a place that prints one again
     (Ⅲ-1, the file's name under Ⅲ; Form.printed), so that any row of the table can be named.
-    A name that a stored item has keeps naming it alone (「特定個人情報ファイル名」 is Ⅱ 1.)."""
-    stored = matches(form, data, query)
-    if not stored and form.copies:
-        printed = matches(form.printed, data, query)
-        if printed:
-            return _one(form.printed, data, query, printed)  # one place, or several with their candidates listed
-    return _one(form, data, query, stored)
+    A name that a stored item has keeps naming it alone (「特定個人情報ファイル名」 is Ⅱ 1.).
+
+    ``names``: as for ``items``. ``prefer``: of several items named, those it keeps by path, if
+    any (the items a commit changed: 「Ⅱ-2⑤」 of the one file of two whose ⑤ changed)."""
+    used, found = form, matches(form, data, query, names)
+    if not found and form.copies:
+        printed = matches(form.printed, data, query, names)
+        if printed:  # one place, or several with their candidates listed
+            used, found = form.printed, printed
+    if prefer is not None and len(found) > 1:
+        found = [it for it in found if prefer(it.path)] or found
+    return _one(used, data, query, found, names)
 
 
-def _one(form: Form, data: dict, query: str, exact: list[Item]) -> Item:
+def _one(form: Form, data: dict, query: str, exact: list[Item], names: Mapping[tuple[str, ...], str] | None = None) -> Item:
     """Return the one item of ``exact`` (what ``query`` names); raise PiaError for none or several."""
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
         labels = [it.label for it in exact]  # the same label in two files: the key path tells them apart
-        names = "; ".join(f"「{it.label}」" + (f" ({'.'.join(it.path)})" if labels.count(it.label) > 1 else "") for it in exact[:5])
-        raise PiaError(f"'{query}' names {len(exact)} items: {names}{' …' if len(exact) > 5 else ''}")
-    raise PiaError(f"no item '{query}' in this {form.name}{suggestion(list(items(form, data)), query)}")
+        listed = "; ".join(f"「{it.label}」" + (f" ({'.'.join(it.path)})" if labels.count(it.label) > 1 else "") for it in exact[:5])
+        raise PiaError(f"'{query}' names {len(exact)} items: {listed}{' …' if len(exact) > 5 else ''}")
+    raise PiaError(f"no item '{query}' in this {form.name}{suggestion(list(items(form, data, names)), query)}")
 
 
-def matches(form: Form, data: dict, query: str) -> list[Item]:
+def matches(form: Form, data: dict, query: str, names: Mapping[tuple[str, ...], str] | None = None) -> list[Item]:
     """Return the items ``query`` names in ``data``: one, several (it is ambiguous) or none."""
     q = query.strip()
-    everything = list(items(form, data))
+    everything = list(items(form, data, names))
     for it in everything:
         if ".".join(it.path) == q:
             return [it]
     nq = norm_label(q)
     exact = [it for it in everything if nq in (norm_label(it.label), norm_label(it.compact))]
+    if not exact:  # a number alone names a numbered item (⑥使用目的 変更の妥当性 has none: 「Ⅱ-3」 is 3. alone)
+        exact = [it for it in everything if (it.node.number or it.node.key == "*") and _compact_number(it) == nq]
     if not exact:
-        exact = [it for it in everything if _compact_number(it) == nq]
-    if not exact:
-        exact = [it for it in everything if norm_label(it.label).endswith(nq) or norm_label(it.compact).endswith(nq)]
+        exact = [it for it in everything if _ends_with(norm_label(it.label), nq) or _ends_with(norm_label(it.compact), nq)]
     return _deepest_unique(exact)
 
 
@@ -126,9 +136,17 @@ def suggestion(everything: list[Item], query: str) -> str:
 
 
 def _compact_number(it: Item) -> str:
-    """Return the compact form without the trailing label (「Ⅱ-3①」)."""
+    """Return the compact form without the trailing label (「Ⅱ-3①」, 「Ⅰ」 of 「Ⅰ-基本情報」)."""
     label = it.node.label
-    return norm_label(it.compact[: -len(label)] if label and it.compact.endswith(label) else it.compact)
+    return norm_label(it.compact[: -len(label)] if label and it.compact.endswith(label) else it.compact).rstrip("-")
+
+
+def _ends_with(text: str, query: str) -> bool:
+    """Return whether a normalised label ends with the query, a Roman numeral whole (「I」 does not end 「II」)."""
+    if not text.endswith(query):
+        return False
+    before = text[-len(query) - 1 : -len(query)]
+    return not (before and before in "IVX" and query[:1] in "IVX")
 
 
 def _deepest_unique(found: list[Item]) -> list[Item]:

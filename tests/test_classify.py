@@ -416,6 +416,34 @@ def test_a_scope_entry_that_names_no_changed_item_is_reported() -> None:
     assert "scope entry 'basic.systems.3' names no item this commit changed" in finding.message
 
 
+def test_a_scope_is_resolved_in_each_assessment_the_commit_changed() -> None:
+    """「Ⅱ-3③」 names files.1's ③ in an assessment with one file and files.2's in one with two,
+    where only that file's changed: one commit, both rows covered (the files of one assessment
+    are not taken for the files of another)."""
+    commit = model.Commit("c" * 40, "山田 花子", dt.datetime(2026, 3, 16, 9, tzinfo=JST), "使用目的の補正",
+                          (("PIA-Cause", "誤字脱字 (Ⅱ-3③)"),))
+
+    def changed(file: str, number: str, files: dict[str, Any], after: dict[str, Any]) -> list[model.Change]:
+        data = {"basic": {"number": number}, "files": files, "risks": {k: {} for k in files}}
+        old = load_bytes(doc("juten", data).encode(), file, "a")
+        new = load_bytes(doc("juten", {**data, "files": after}).encode(), file, "b")
+        return [dataclasses.replace(ch, commits=(commit,)) for ch in diff_documents(old, new)]
+
+    one = changed("assessments/kenko.toml", "1", {"1": {"name": "健康管理ファイル", "acquisition": {"purpose": "健診のため"}}},
+                  {"1": {"name": "健康管理ファイル", "acquisition": {"purpose": "健診のため。"}}})
+    two = changed("assessments/yobo.toml", "2",
+                  {"1": {"name": "予防接種ファイル"}, "2": {"name": "副反応ファイル", "acquisition": {"purpose": "報告のため"}}},
+                  {"1": {"name": "予防接種ファイル"}, "2": {"name": "副反応ファイル", "acquisition": {"purpose": "報告のため。"}}})
+    assert [".".join(ch.path) for ch in one + two] == ["files.1.acquisition.purpose", "files.2.acquisition.purpose"]
+    assert two[0].named == "副反応ファイル"
+    rows, findings = classify(one + two, config=Config(), per_commit=True)
+    assert [(r.change.item, r.timing, r.rule) for r in rows] == [
+        ("Ⅱ 特定個人情報ファイルの概要 3. 特定個人情報の入手・使用 ③使用目的", "事後", "cause:minor"),
+        ("Ⅱ 特定個人情報ファイルの概要 (副反応ファイル) 3. 特定個人情報の入手・使用 ③使用目的", "事後", "cause:minor"),
+    ]
+    assert findings == []
+
+
 # ---------------------------------------------------------------- assessments decided on their own
 
 _JUTEN_EDITS = [  # (before, after) of single items of a 重点項目評価書: ※ and not, law-only, deletions, 対象人数

@@ -184,3 +184,20 @@ def test_show_a_place_that_prints_a_stored_item_again(tmp_path: pathlib.Path) ->
     done = run("show", "two.toml", "特定個人情報ファイル名", cwd=tmp_path)  # a stored item's name names the stored items
     assert done.stderr.startswith("Error: '特定個人情報ファイル名' names 2 items:"), done.stderr
     assert "「Ⅱ 特定個人情報ファイルの概要 (介護保険情報ファイル) 1. 特定個人情報ファイル名」" in done.stderr and "Ⅲ" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("query", "path"),
+    [
+        ("Ⅰ", ["basic"]),  # not Ⅱ or Ⅲ, whose normalised numerals end in I
+        ("Ⅲ", ["risks", "1"]),  # its one file
+        ("Ⅱ-3", ["files", "1", "acquisition"]),  # not also the items printed under ⑥ and ⑧, which have no number
+        ("Ⅱ-3⑥", ["files", "1", "acquisition", "purpose"]),
+        ("Ⅱ-3⑥変更の妥当性", ["files", "1", "acquisition", "purpose_change_validity"]),  # printed under ⑥使用目的
+        ("Ⅱ-3⑧情報の突合", ["files", "1", "acquisition", "matching"]),
+    ],
+)
+def test_a_section_or_an_item_printed_under_another_is_named_by_its_numbers(query: str, path: list[str]) -> None:
+    result = CliRunner().invoke(app, ["show", str(SAMPLES / "yobosesshu-zenkomoku.toml"), query, "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["path"] == path
