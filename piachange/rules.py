@@ -212,7 +212,7 @@ def parse_rule(raw: Any, i: int, source: str, templates: set[str], causes: tuple
             raise PiaError(f"{source}: '{at}.form' {f!r} is not a form kind{_hint(f, FORM_KINDS)}")
     paths = _strs(raw, "path", at, source)
     for p in paths if check_items else ():
-        if not any(glob_names_node(p, f) for f in (forms or FORM_KINDS)):
+        if not any(glob_names_node(p, f, printed=True) for f in (forms or FORM_KINDS)):  # a copy (risks.*.file_name) has rows too
             raise PiaError(f"{source}: '{at}.path' {p!r} names no item of any form{_path_hint(p)}")
     labels = _strs(raw, "label", at, source)
     for lab in labels if check_items else ():
@@ -265,14 +265,14 @@ def _cause_id(name: str, at: str, source: str, causes: tuple[Cause, ...]) -> str
 def _label_exists(text: str, forms: tuple[str, ...]) -> bool:
     want = norm_label(text)
     for f in forms:
-        form = load_form(f)
+        form = load_form(f).printed  # with the places that print an item again (Ⅲ 1.)
         if any(want in norm_label(form.label_path(tuple("1" if s == "*" else s for s in n.path.split(".")))) for n in form.nodes):
             return True
     return False
 
 
 def _path_hint(p: str) -> str:
-    paths = {n.path for f in FORM_KINDS for n in load_form(f).nodes}
+    paths = {n.path for f in FORM_KINDS for n in load_form(f).printed.nodes}
     close = difflib.get_close_matches(p.replace(".1.", ".*."), sorted(paths), n=1, cutoff=0.7)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
