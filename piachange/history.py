@@ -426,8 +426,8 @@ class History:
             self._recent.move_to_end(key)
         else:
             raw = self._ahead.pop(blob, None)
-            if raw is None:
-                raw = self.repo.odb.stream(hex_to_bin(blob)).read()
+            if raw is None:  # not read ahead (or dropped from the parsed ones since): one round trip of the batch
+                raw = next(self._read([blob]))[1]
             try:
                 found = self._builder.load(raw, path, commit)
             except DocumentError as e:
