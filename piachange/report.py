@@ -40,6 +40,7 @@ from piachange.document import DocumentError
 from piachange.entries import Item, decode_decisions, decode_items, decode_rows, encode_decisions, encode_rows
 from piachange.errors import PiaError
 from piachange.history import Delta, History, trailer_values
+from piachange.staged import Staged
 from piachange.touches import Touches
 from piachange.values import Style
 from piachange.wareki import WarekiError, parse_date, to_wareki
@@ -94,14 +95,29 @@ class Built:
     root: str
 
 
-def build(opts: Options, progress: Progress | None = None) -> Built:
-    """Return the report of ``opts`` with the repository root."""
+def build(opts: Options, progress: Progress | None = None, staged: Staged | None = None) -> Built:
+    """Return the report of ``opts`` with the repository root; ``staged``: the range is the commit
+    being made (staged.py), which its messages and findings call so."""
     with History(opts.repo) as hist:
         cache = Cache(None if not opts.cache else opts.cache_dir or os.environ.get(ENV) or hist.cache_dir())
         try:
-            return Built(_Builder(hist, opts, progress, cache).build(), hist.root)
+            report = _Builder(hist, opts, progress, cache).build()
+        except PiaError as e:
+            if staged is None:
+                raise
+            raise PiaError(staged.located(staged.relabel(str(e))), e.problems) from None
         finally:
             cache.close()
+        return Built(report if staged is None else _relabelled(report, staged), hist.root)
+
+
+def _relabelled(report: model.Report, staged: Staged) -> model.Report:
+    """Return a report of the staged commit with that commit named as what it is, not by its object id."""
+    rows = tuple(dataclasses.replace(r, reason=staged.relabel(r.reason), warnings=tuple(staged.relabel(w) for w in r.warnings))
+                 for r in report.rows)
+    findings = tuple(dataclasses.replace(f, message=staged.relabel(f.message)) for f in report.findings)
+    since = "empty tree" if staged.first else report.since
+    return dataclasses.replace(report, rows=rows, findings=findings, since=since, until="(staged)")
 
 
 class _Builder:

@@ -13,7 +13,7 @@ import pytest
 from piachange.document import load_path
 from piachange.resolve import items, value_at
 
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, Repo
 
 EXPECTED = {
     "kaigo-juten.toml": ("juten", "7", "介護保険に関する事務"),
@@ -117,9 +117,9 @@ def _hooks() -> list[dict[str, str]]:
 
 def test_pre_commit_hooks_run_on_the_files_they_select(tmp_path: pathlib.Path) -> None:
     hooks = {h["id"]: h for h in _hooks()}
-    assert set(hooks) == {"piachange-check", "piachange-fmt"}
+    assert set(hooks) == {"piachange-check", "piachange-fmt", "piachange-staged"}
     staged = ["assessments/kaigo-juten.toml", "assessments/jido-teate-kiso.toml", "README.md"]
-    for hook in hooks.values():
+    for hook in (hooks["piachange-check"], hooks["piachange-fmt"]):
         assert hook["language"] == "python"
         pattern = re.compile(hook["files"])
         selected = [p for p in staged if pattern.search(p)]
@@ -134,3 +134,23 @@ def test_pre_commit_hooks_run_on_the_files_they_select(tmp_path: pathlib.Path) -
     (tmp_path / "assessments" / "x.toml").write_text(text.replace("  # 評価書番号", ""), encoding="utf-8")
     done = run(*hooks["piachange-fmt"]["entry"].split()[1:], "assessments/x.toml", cwd=tmp_path)
     assert done.returncode == 1 and "would reformat assessments/x.toml" in done.stderr
+
+
+def test_the_commit_msg_hook_reads_the_message_file_pre_commit_passes(repo: Repo, tmp_path: pathlib.Path) -> None:
+    hook = {h["id"]: h for h in _hooks()}["piachange-staged"]
+    assert (hook["language"], hook["stages"], hook["always_run"]) == ("python", "[commit-msg]", "true")
+    program, *args = hook["entry"].split()
+    assert program == "piachange"
+    text = (SAMPLES / "jido-teate-kiso.toml").read_text(encoding="utf-8")
+    repo.write("assessments/jido-teate-kiso.toml", text)
+    repo.commit("初版")
+    repo.write("assessments/jido-teate-kiso.toml", text.replace("こども家庭課", "こども支援課", 1))
+    repo.git("add", "-A")
+    msg = tmp_path / "COMMIT_EDITMSG"
+    msg.write_text("組織改正\n\nPIA-Cause: 組織改正\n", encoding="utf-8")
+    done = run(*args, str(msg), cwd=repo.path)  # pre-commit appends the message file at the commit-msg stage
+    assert done.returncode == 0, done.stderr
+    assert "| 事後 | 軽微な修正 | cause:reorganisation |" in done.stdout
+    msg.write_text("組織改正\n\nPIA-Cause: 未定義の原因\n", encoding="utf-8")
+    done = run(*args, str(msg), cwd=repo.path)
+    assert done.returncode == 1 and f"{msg}:3: " in done.stderr

@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         from piachange.report import Options, parse_date_option
         if fmt not in FORMATS:
             raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
+        since, until, _ = selection.chosen_range(repo, since, until, can_stage=False)
         opts = Options(since=since, until=until, repo=repo, paths=tuple(paths or ()), per_commit=per_commit,
                        date=parse_date_option(date) if date is not None else None)
         data = explain_range(opts, item or "")

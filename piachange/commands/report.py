@@ -37,6 +37,8 @@ def register(app: typer.Typer) -> None:
         paths: list[str] = selection.PATHS,
         since: str = selection.SINCE,
         until: str = selection.UNTIL,
+        staged: bool = selection.STAGED,
+        message: str = selection.MESSAGE,
         repo: str = selection.REPO,
         per_commit: bool = selection.PER_COMMIT,
         date: str = selection.DATE,
@@ -54,9 +56,12 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in FORMATS:
             raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
+        if staged and write:
+            raise typer.BadParameter("the rows of a commit not yet made are not written: commit, then --write", param_hint="--write")
+        since, until, made = selection.chosen_range(repo, since, until, staged, message)
         opts = Options(since=since, until=until, repo=repo, paths=tuple(paths or ()), per_commit=per_commit,
                        date=parse_date_option(date) if date is not None else None, cache=not no_cache, cache_dir=cache_dir or "")
-        built = build(opts, progress=_progress_bar())
+        built = build(opts, progress=_progress_bar(), staged=made)
         data = render(built.report, fmt, template=template)
         where = os.path.dirname(os.path.abspath(output)) if output else ""
         if output:

@@ -1,0 +1,111 @@
+"""The commit being made, as a commit of history, for ``report --staged`` and ``explain --staged``.
+
+A commit-msg hook runs before git records the commit: the staged assessments and the message
+exist, the commit does not. So the index is written as a tree (``git write-tree``, which reads
+``$GIT_INDEX_FILE``: the index ``git commit -a`` or ``git commit FILE`` is about to record) and
+a commit object is made of it on HEAD with the message (``git commit-tree``). Neither moves a
+ref or touches the index or the work tree; the objects are unreferenced, and git's garbage
+collection drops them. The report then compares HEAD with that commit like any other range,
+so its rows, its classification and its errors are the ones the commit will get in history.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from piachange.errors import PiaError
+
+NAME = "the staged commit"  # what the messages call it: its object id names nothing the user knows
+_SCISSORS = re.compile(r"^\S -{8,} >8 -{8,}$")  # git commit --verbose: the diff below it is not the message
+
+
+@dataclass(frozen=True)
+class Staged:
+    """The range of a staged commit: HEAD (or an empty commit before the first one) and the commit."""
+
+    since: str
+    until: str
+    first: bool = False  # no HEAD: ``since`` is an empty commit made for the comparison
+    file: str = ""  # the message file ('-': standard input)
+    lines: tuple[str, ...] = ()  # its lines as the user wrote them
+
+    def relabel(self, text: str) -> str:
+        """Return a message with the staged commit's abbreviated id named as what it is."""
+        return text.replace(f"commit {self.until[:9]}", NAME)
+
+    def located(self, error: str) -> str:
+        """Return an error about the message prefixed with ``file:line:`` of the trailer it is about,
+        where one can be told: the first PIA-* trailer line holding a value the error quotes, else
+        the first line of the trailer it names."""
+        if not self.file:
+            return error
+        quoted = [q for q in re.findall(r"'([^']+)'", error) if q.strip()]
+        trailers = [(i, line) for i, line in enumerate(self.lines, 1) if _TRAILER.match(line)]
+        hit = next((i for i, line in trailers if any(q in line for q in quoted)), None)
+        if hit is None:
+            named = [k for k in _KEYS if k.lower() in error.lower()]
+            hit = next((i for i, line in trailers if named and line.lower().startswith(named[0].lower())), None)
+        where = "<stdin>" if self.file == "-" else self.file
+        return f"{where}:{hit}: {error}" if hit is not None else f"{where}: {error}"
+
+
+_TRAILER = re.compile(r"^PIA-[A-Za-z]+\s*:", re.IGNORECASE)
+_KEYS = ("PIA-Timing", "PIA-Reason", "PIA-Date", "PIA-Cause")
+
+
+def read_message(path: str | None) -> tuple[str, tuple[str, ...]]:
+    """Return the commit message of a file ('-': standard input; None: no message) as git records
+    it (comment lines and what follows the scissors line of ``git commit --verbose`` dropped),
+    and the file's lines as written."""
+    if path is None:
+        return "", ()
+    try:
+        raw = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
+    except OSError as e:
+        raise PiaError(f"--message {path}: cannot read it ({e.strerror or e})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PiaError(f"--message {path}: not UTF-8 (byte {e.start})") from None
+    lines = text.replace("\r\n", "\n").split("\n")
+    cut = next((i for i, line in enumerate(lines) if _SCISSORS.match(line)), len(lines))
+    return "\n".join(line for line in lines[:cut] if not line.startswith("#")).strip() + "\n", tuple(lines[:cut])
+
+
+def stage(repo: str, path: str | None) -> Staged:
+    """Make the commit the index would record, on HEAD, with the message of ``path`` (see
+    read_message); return its range."""
+    message, lines = read_message(path)
+    root = _git(repo, "rev-parse", "--show-toplevel", what=f"{repo}: not a git work tree").strip()
+    try:
+        tree = _git(root, "write-tree").strip()
+    except PiaError:
+        raise PiaError("the index has unmerged paths: resolve the conflicts (git add) first") from None
+    head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1)).strip()
+    env = {} if _git(root, "var", "GIT_COMMITTER_IDENT", ok=(0, 128)).strip() else {
+        "GIT_AUTHOR_NAME": "piachange", "GIT_AUTHOR_EMAIL": "piachange@localhost",
+        "GIT_COMMITTER_NAME": "piachange", "GIT_COMMITTER_EMAIL": "piachange@localhost",
+    }
+    first = not head
+    if first:  # the first commit: compared with an empty one, everything is new
+        empty = _git(root, "hash-object", "-t", "tree", "-w", "--stdin", data=b"").strip()
+        head = _git(root, "commit-tree", empty, data=b"(empty)\n", env=env).strip()
+    sha = _git(root, "commit-tree", tree, "-p", head, data=message.encode("utf-8"), env=env).strip()
+    return Staged(head, sha, first, path or "", lines)
+
+
+def _git(cwd: str, *args: str, data: bytes | None = None, env: dict[str, str] | None = None,
+         ok: tuple[int, ...] = (0,), what: str = "") -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, input=data if data is not None else b"", capture_output=True,
+                              env={**os.environ, **(env or {})})
+    except OSError as e:
+        raise PiaError(f"git: {e.strerror or e}") from None
+    if done.returncode not in ok:
+        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise PiaError(what or f"git {args[0]}: {err[-1] if err else f'exit code {done.returncode}'}")
+    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else ""

@@ -1,0 +1,147 @@
+"""`report --staged`: the rows of the commit being made, from a commit-msg hook, in real repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, SAMPLES, Repo
+
+KAIGO = "assessments/kaigo-juten.toml"
+STORAGE = "Ⅱ 特定個人情報ファイルの概要 6. 特定個人情報の保管・消去 保管場所"
+IDENTITY = {"GIT_AUTHOR_NAME": "山田 花子", "GIT_AUTHOR_EMAIL": "hanako@example.jp", "GIT_COMMITTER_NAME": "山田 花子",
+            "GIT_COMMITTER_EMAIL": "hanako@example.jp", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_DATE": "2026-03-16T10:00:00+09:00", "GIT_COMMITTER_DATE": "2026-03-16T10:00:00+09:00"}
+
+
+def piachange(*args: str, cwd: pathlib.Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **IDENTITY, "PYTHONUTF8": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "piachange", *args], cwd=cwd, env=env, input=stdin, capture_output=True,
+                          text=True, encoding="utf-8")
+
+
+def state(repo: Repo) -> tuple[str, str, str, str]:
+    """What must not change: refs, the index, the work tree, the reflog."""
+    return (repo.git("for-each-ref"), repo.git("ls-files", "-s"), repo.git("status", "--porcelain"),
+            (repo.path / ".git" / "logs" / "HEAD").read_text(encoding="utf-8"))
+
+
+def moved_storage(repo: Repo) -> None:
+    """Commit the sample, then stage a new 保管場所 (※) and an unstaged edit of another item."""
+    text = (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8")
+    repo.write(KAIGO, text)
+    repo.commit("初版")
+    changed = text.replace("location = '''\n", "location = '''\nガバメントクラウド上に保管する。\n", 1)
+    assert changed != text
+    repo.write(KAIGO, changed)
+    repo.git("add", KAIGO)
+    repo.write("notes.txt", "not staged")
+
+
+def test_the_staged_change_is_reported_as_its_commit_will_be(repo: Repo, tmp_path: pathlib.Path) -> None:
+    moved_storage(repo)
+    msg = tmp_path / "MSG"
+    msg.write_text("保管場所の変更\n\nPIA-Cause: システム更改\n", encoding="utf-8")
+    before = state(repo)
+    done = piachange("report", "--staged", "--message", str(msg), "--format", "json", cwd=repo.path)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["until"] == "(staged)" and out["since"] == repo.git("rev-parse", "--short=9", "HEAD")
+    [row] = out["rows"]
+    assert (row["item"], row["timing"], row["rule"], row["date"]) == (STORAGE, "事前", "cause:system", "2026-03-16")
+    assert state(repo) == before  # no ref, no index entry, no work-tree file, no reflog line
+
+
+def test_without_a_message_a_star_item_is_jizen_and_says_no_cause(repo: Repo) -> None:
+    moved_storage(repo)
+    done = piachange("report", "--staged", "--format", "json", cwd=repo.path)
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)["rows"]
+    assert (row["timing"], row["rule"]) == ("事前", "star-substantive")
+    assert any("no PIA-Cause" in w for w in row["warnings"])
+
+
+@pytest.mark.parametrize(("message", "line", "text"), [
+    ("保管場所の変更\n\nPIA-Cause: システム更新\n", 3,
+     "the staged commit (保管場所の変更): unknown cause 'システム更新' in PIA-Cause (did you mean 'システム更改'?)"),
+    ("保管場所の変更\n\n本文\n\nPIA-Cause: システム更改 (Ⅱ-9)\n", 5,
+     "PIA-Cause of the staged commit (保管場所の変更): scope entry 'Ⅱ-9': no item 'Ⅱ-9' in this 重点項目評価書"),
+    ("保管場所の変更\n\nPIA-Timing: 事後\n", 3, "the staged commit (保管場所の変更): PIA-Timing needs a PIA-Reason trailer"),
+    ("保管場所の変更\n\nPIA-Date: 2026-13-01\n", 3, "the staged commit: PIA-Date: '2026-13-01' is not a date"),
+], ids=["unknown-cause", "scope", "timing-without-reason", "bad-date"])
+def test_a_wrong_trailer_is_one_line_naming_the_message_file_and_line(
+        repo: Repo, tmp_path: pathlib.Path, message: str, line: int, text: str) -> None:
+    moved_storage(repo)
+    msg = tmp_path / "COMMIT_EDITMSG"
+    msg.write_text(message, encoding="utf-8")
+    before = state(repo)
+    done = piachange("report", "--staged", "--message", str(msg), cwd=repo.path)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    [err] = done.stderr.splitlines()
+    assert err.startswith(f"Error: {msg}:{line}: {text}"), err
+    assert state(repo) == before
+
+
+def test_comments_and_the_verbose_diff_are_not_the_message(repo: Repo) -> None:
+    moved_storage(repo)
+    message = ("保管場所の変更\n\nPIA-Cause: 軽微な修正\n# PIA-Cause: 存在しない原因\n"
+               "# ------------------------ >8 ------------------------\n+PIA-Timing: 事前\nPIA-Cause: 不明\n")
+    done = piachange("report", "--staged", "--message", "-", "--format", "json", cwd=repo.path, stdin=message)
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)["rows"]
+    assert (row["timing"], row["rule"]) == ("事後", "cause:minor")
+
+
+def test_a_commit_msg_hook_stops_a_commit_whose_trailer_is_wrong(repo: Repo) -> None:
+    """The hook as a user installs it; `git commit -a` records a temporary index, which the hook sees."""
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    head = repo.commit("初版")
+    hook = repo.path / ".git" / "hooks" / "commit-msg"
+    hook.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m piachange report --staged --message "$1"\n',
+                    encoding="utf-8")
+    hook.chmod(0o755)
+    text = (repo.path / KAIGO).read_text(encoding="utf-8")
+    repo.write(KAIGO, text.replace("location = '''\n", "location = '''\nガバメントクラウド上に保管する。\n", 1))
+    env = {**os.environ, **IDENTITY}
+    bad = subprocess.run(["git", "commit", "-a", "-m", "保管場所の変更", "-m", "PIA-Cause: システム更新"], cwd=repo.path, env=env,
+                         capture_output=True, text=True, encoding="utf-8")
+    assert bad.returncode != 0
+    assert "COMMIT_EDITMSG:3: the staged commit (保管場所の変更): unknown cause 'システム更新'" in bad.stderr
+    assert repo.git("rev-parse", "HEAD") == head and repo.git("status", "--porcelain") == f"M {KAIGO}"
+    good = subprocess.run(["git", "commit", "-a", "-m", "保管場所の変更", "-m", "PIA-Cause: システム更改"], cwd=repo.path, env=env,
+                          capture_output=True, text=True, encoding="utf-8")
+    assert good.returncode == 0, good.stderr
+    assert "| **事前** | システム更改に伴う変更 | cause:system |" in good.stderr  # the row the commit adds (git shows a hook's output on stderr)
+    assert repo.git("rev-parse", "HEAD~1") == head
+
+
+def test_the_first_commit_is_compared_with_nothing(repo: Repo) -> None:
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    repo.git("add", KAIGO)
+    done = piachange("report", "--staged", "--format", "json", cwd=repo.path)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["since"] == "empty tree"
+    assert [(r["kind"], r["rule"]) for r in out["rows"]] == [("file_added", "new-assessment")]
+    assert repo.git("for-each-ref") == ""  # still no commit on any branch
+    assert subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo.path, capture_output=True).returncode != 0
+
+
+@pytest.mark.parametrize("args", [
+    ["--staged", "--since", "HEAD"],
+    ["--staged", "--until", "HEAD~1"],
+    ["--since", "HEAD", "--message", "MSG"],
+    ["--staged", "--write"],
+    [],
+], ids=["since", "until", "message-alone", "write", "no-range"])
+def test_options_that_do_not_go_with_staged_are_usage_errors(repo: Repo, args: list[str]) -> None:
+    moved_storage(repo)
+    done = piachange("report", *args, cwd=repo.path)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
