@@ -13,18 +13,40 @@ from piachange.config import load_config
 from piachange.document import Document, complete
 from piachange.history import History
 from piachange.predicates import glob_matches, is_glob
-from piachange.report import Options, build, zone
+from piachange.report import Built, Options, build, zone
+from piachange.staged import Staged
 from piachange.errors import PiaError
 from piachange.resolve import Item, items, matches, norm_label, resolve, suggestion
 from piachange.schema import load_form
 
 
-def explain_range(opts: Options, item: str = "") -> dict[str, Any]:
-    """Return the explanation of the rows ``report`` prints for ``opts`` (``item``: only rows it names).
+def explain_range(opts: Options, item: str = "", staged: Staged | None = None) -> dict[str, Any]:
+    """Return the explanation of the rows ``report`` prints for ``opts`` (``item``: only rows it
+    names; ``staged``: the range is the commit being made, see staged.py).
 
     Raise PiaError when ``item`` names no item of the assessments at either end of the range:
     a misspelt item would otherwise look like an item without changes."""
-    built = build(opts)
+    built = build(opts, staged=staged)
+    if staged is not None:
+        try:
+            return _relabelled(_explained(opts, item, built), staged)
+        except PiaError as e:
+            raise PiaError(staged.relabel(str(e)), e.problems) from None
+    return _explained(opts, item, built)
+
+
+def _relabelled(data: Any, staged: Staged) -> Any:
+    """Return plain data with the staged commit named as what it is (Staged.relabel) in every string."""
+    if isinstance(data, str):
+        return staged.relabel(data)
+    if isinstance(data, dict):
+        return {k: _relabelled(v, staged) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_relabelled(v, staged) for v in data]
+    return data
+
+
+def _explained(opts: Options, item: str, built: Built) -> dict[str, Any]:
     rows = list(built.report.rows)
     config = load_config(built.root)
     data = classify.explain([r.change for r in rows], config=config, per_commit=opts.per_commit)

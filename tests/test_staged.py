@@ -145,3 +145,19 @@ def test_options_that_do_not_go_with_staged_are_usage_errors(repo: Repo, args: l
     done = piachange("report", *args, cwd=repo.path)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_explain_staged_says_why_the_row_of_the_commit_being_made_is_jizen(repo: Repo, tmp_path: pathlib.Path) -> None:
+    moved_storage(repo)
+    msg = tmp_path / "MSG"
+    msg.write_text("保管場所の変更\n\nPIA-Cause: 軽微な修正 (Ⅰ-2)\n", encoding="utf-8")
+    before = state(repo)
+    done = piachange("explain", "--staged", "--message", str(msg), "--format", "json", cwd=repo.path)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    [row] = out["rows"]
+    assert row["decision"]["timing"] == "事前" and row["decision"]["rule"] == "star-substantive"
+    # the cause is scoped to Ⅰ-2, which this commit did not change: said so, naming the commit as what it is
+    [finding] = out["findings"]
+    assert finding["message"].startswith("PIA-Cause of the staged commit (保管場所の変更): scope entry 'Ⅰ-2' names no item")
+    assert state(repo) == before

@@ -15,6 +15,8 @@ def register(app: typer.Typer) -> None:
         paths: list[str] = selection.PATHS,
         since: str = selection.SINCE,
         until: str = selection.UNTIL,
+        staged: bool = selection.STAGED,
+        message: str = selection.MESSAGE,
         repo: str = selection.REPO,
         per_commit: bool = selection.PER_COMMIT,
         date: str = selection.DATE,
@@ -26,8 +28,8 @@ def register(app: typer.Typer) -> None:
         from piachange.report import Options, parse_date_option
         if fmt not in FORMATS:
             raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
-        since, until, _ = selection.chosen_range(repo, since, until, can_stage=False)
+        since, until, made = selection.chosen_range(repo, since, until, staged, message)
         opts = Options(since=since, until=until, repo=repo, paths=tuple(paths or ()), per_commit=per_commit,
                        date=parse_date_option(date) if date is not None else None)
-        data = explain_range(opts, item or "")
+        data = explain_range(opts, item or "", staged=made)
         sys.stdout.write(to_json(data) if fmt == "json" else to_text(data))
