@@ -7,6 +7,7 @@ import os
 import pathlib
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -43,18 +44,24 @@ def moved_storage(repo: Repo) -> None:
     repo.write("notes.txt", "not staged")
 
 
-def test_the_staged_change_is_reported_as_its_commit_will_be(repo: Repo, tmp_path: pathlib.Path) -> None:
+def staged_json(command: str, repo: Repo, tmp_path: pathlib.Path, message: str) -> dict[str, Any]:
+    """Stage the moved 保管場所, run ``command --staged`` with ``message`` as JSON; check nothing was written."""
     moved_storage(repo)
     msg = tmp_path / "MSG"
-    msg.write_text("保管場所の変更\n\nPIA-Cause: システム更改\n", encoding="utf-8")
+    msg.write_text(message, encoding="utf-8")
     before = state(repo)
-    done = piachange("report", "--staged", "--message", str(msg), "--format", "json", cwd=repo.path)
+    done = piachange(command, "--staged", "--message", str(msg), "--format", "json", cwd=repo.path)
     assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout)
+    assert state(repo) == before  # no ref, no index entry, no work-tree file, no reflog line
+    out: dict[str, Any] = json.loads(done.stdout)
+    return out
+
+
+def test_the_staged_change_is_reported_as_its_commit_will_be(repo: Repo, tmp_path: pathlib.Path) -> None:
+    out = staged_json("report", repo, tmp_path, "保管場所の変更\n\nPIA-Cause: システム更改\n")
     assert out["until"] == "(staged)" and out["since"] == repo.git("rev-parse", "--short=9", "HEAD")
     [row] = out["rows"]
     assert (row["item"], row["timing"], row["rule"], row["date"]) == (STORAGE, "事前", "cause:system", "2026-03-16")
-    assert state(repo) == before  # no ref, no index entry, no work-tree file, no reflog line
 
 
 def test_without_a_message_a_star_item_is_jizen_and_says_no_cause(repo: Repo) -> None:
@@ -148,16 +155,9 @@ def test_options_that_do_not_go_with_staged_are_usage_errors(repo: Repo, args: l
 
 
 def test_explain_staged_says_why_the_row_of_the_commit_being_made_is_jizen(repo: Repo, tmp_path: pathlib.Path) -> None:
-    moved_storage(repo)
-    msg = tmp_path / "MSG"
-    msg.write_text("保管場所の変更\n\nPIA-Cause: 軽微な修正 (Ⅰ-2)\n", encoding="utf-8")
-    before = state(repo)
-    done = piachange("explain", "--staged", "--message", str(msg), "--format", "json", cwd=repo.path)
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout)
+    out = staged_json("explain", repo, tmp_path, "保管場所の変更\n\nPIA-Cause: 軽微な修正 (Ⅰ-2)\n")
     [row] = out["rows"]
     assert row["decision"]["timing"] == "事前" and row["decision"]["rule"] == "star-substantive"
     # the cause is scoped to Ⅰ-2, which this commit did not change: said so, naming the commit as what it is
     [finding] = out["findings"]
     assert finding["message"].startswith("PIA-Cause of the staged commit (保管場所の変更): scope entry 'Ⅰ-2' names no item")
-    assert state(repo) == before
