@@ -38,6 +38,7 @@ class Item:
     node: Node
     label: str
     compact: str
+    former: str = ""  # an item printed under another: its compact name without that one's number (「Ⅱ-3変更の妥当性」)
 
 
 def items(form: Form, data: dict, names: Mapping[tuple[str, ...], str] | None = None) -> Iterator[Item]:
@@ -65,7 +66,8 @@ def _walk(form: Form, pattern: str, table: dict, path: tuple[str, ...], nums: li
         n = [*nums, node.number] if node.number else nums
         under = _NUMBERED.match(node.prefix) if not node.number else None  # 「⑥使用目的」 printed before 変更の妥当性
         label_n = [*n, *([under.group(1)] if under else []), *([node.label] if node.label else [])]
-        yield Item(p, node, form.label_path(p, names=names), _compact(label_n))
+        former = _compact([*n, *([node.label] if node.label else [])]) if under else ""  # trailers and overrides written before
+        yield Item(p, node, form.label_path(p, names=names), _compact(label_n), former)
         if node.kind in ("group", "repeat") and isinstance(table.get(node.key), dict):
             yield from _walk(form, node.path, table[node.key], p, n, names)
 
@@ -119,11 +121,13 @@ def matches(form: Form, data: dict, query: str, names: Mapping[tuple[str, ...], 
         if ".".join(it.path) == q:
             return [it]
     nq = norm_label(q)
-    exact = [it for it in everything if nq in (norm_label(it.label), norm_label(it.compact))]
+    exact = [it for it in everything if nq in (norm_label(it.label), norm_label(it.compact))
+             or (it.former and nq == norm_label(it.former))]
     if not exact:  # a number alone names a numbered item (⑥使用目的 変更の妥当性 has none: 「Ⅱ-3」 is 3. alone)
         exact = [it for it in everything if (it.node.number or it.node.key == "*") and _compact_number(it) == nq]
     if not exact:
-        exact = [it for it in everything if _ends_with(norm_label(it.label), nq) or _ends_with(norm_label(it.compact), nq)]
+        exact = [it for it in everything if _ends_with(norm_label(it.label), nq) or _ends_with(norm_label(it.compact), nq)
+                 or (it.former and _ends_with(norm_label(it.former), nq))]
     return _deepest_unique(exact)
 
 
