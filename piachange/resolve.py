@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
 from piachange.errors import PiaError
-from piachange.schema import Form, Node, instance_names
+from piachange.schema import Form, Node, instance_names, pattern_of
 
 _ROMAN = {"Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV", "Ⅴ": "V", "Ⅵ": "VI", "Ⅶ": "VII", "Ⅷ": "VIII", "Ⅸ": "IX", "Ⅹ": "X"}
 _DASHES = {"‐", "−", "–", "—", "ー"}
@@ -90,16 +90,28 @@ def resolve_printed(form: Form, data: dict, query: str, names: Mapping[tuple[str
     (Ⅲ-1, the file's name under Ⅲ; Form.printed), so that any row of the table can be named.
     A name that a stored item has keeps naming it alone (「特定個人情報ファイル名」 is Ⅱ 1.).
 
-    ``names``: as for ``items``. ``prefer``: of several items named, those it keeps by path, if
-    any (the items a commit changed: 「Ⅱ-2⑤」 of the one file of two whose ⑤ changed)."""
+    ``names``: as for ``items``. ``prefer``: where the query names one item in several files, the
+    files' items it keeps by path, if any (the items a commit changed: 「Ⅱ-2⑤」 of the one file of
+    two whose ⑤ changed); several different items stay ambiguous."""
     used, found = form, matches(form, data, query, names)
     if not found and form.copies:
         printed = matches(form.printed, data, query, names)
         if printed:  # one place, or several with their candidates listed
             used, found = form.printed, printed
-    if prefer is not None and len(found) > 1:
-        found = [it for it in found if prefer(it.path)] or found
+    if prefer is not None and len(found) > 1 and len({_file_free(used, it.path) for it in found}) == 1:
+        found = [it for it in found if prefer(it.path)] or found  # one item of several files, not several items
     return _one(used, data, query, found, names)
+
+
+def _file_free(form: Form, path: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the path with the instance of each repeat that names its instances (a 特定個人情報ファイル) left out:
+    the same item of two files gives the same answer, two different items do not."""
+    out = list(path)
+    for k in range(1, len(path) + 1):
+        node = form.by_path.get(pattern_of(form, path[:k]))
+        if node is not None and node.named_by and path[k - 1].isdigit():
+            out[k - 1] = "*"
+    return tuple(out)
 
 
 def _one(form: Form, data: dict, query: str, exact: list[Item], names: Mapping[tuple[str, ...], str] | None = None) -> Item:
