@@ -26,7 +26,7 @@ from piachange import model
 from piachange.document import complete
 from piachange.errors import PiaError
 from piachange.predicates import glob_matches, is_glob
-from piachange.resolve import resolve_printed
+from piachange.resolve import file_free, matches, norm_label, resolve_printed
 from piachange.schema import FORM_KINDS, Form, load_form, pattern_of
 
 TIMINGS = ("事前", "事後")
@@ -332,18 +332,25 @@ class ScopeIndex:
     def _unnamed(form: Form, data: dict[str, Any], entry: str, names: dict[tuple[str, ...], str],
                  changed: Callable[[tuple[str, ...]], bool]) -> tuple[str, ...] | None:
         """Return the item an entry names in a file the commit did not change, whose name is not
-        known here (「Ⅱ … (健康管理ファイル) 2. …」 where only 予防接種ファイル changed), else None."""
+        known here (「Ⅱ … (健康管理ファイル) 2. …」 where only 予防接種ファイル changed), else None;
+        _OTHER_FILE where the skeleton has no unnamed file to stand for it (only files.1 changed)."""
         bare = _NAMED.sub("", entry)
         if not names or bare == entry:
             return None
         try:
             found = resolve_printed(form, data, bare, names).path
-        except PiaError:
-            return None
+        except PiaError:  # no file of the skeleton is left unnamed (the commit changed 健康管理ファイル, files.1)
+            given = {norm_label(m.group(0))[1:-1] for m in _NAMED.finditer(entry)}
+            if given & {norm_label(n) for n in names.values()}:
+                return None  # it names a file the commit changed: the item is wrong
+            hits = matches(form, data, bare, {}) or (matches(form.printed, data, bare, {}) if form.copies else [])
+            in_a_file = bool(hits) and all(file_free(form.printed, it.path) != it.path for it in hits)
+            return _OTHER_FILE if in_a_file else None
         return None if changed(found) else found  # a changed file is named in the table: its name was wrong
 
 
 _NAMED = re.compile(r"\s*[(（][^()（）]+[)）]")
+_OTHER_FILE = ("",)  # an item of a file the commit did not change: a path no change has
 _Changed = tuple[set[tuple[str, ...]], dict[tuple[str, ...], str]]
 
 

@@ -98,12 +98,12 @@ def resolve_printed(form: Form, data: dict, query: str, names: Mapping[tuple[str
         printed = matches(form.printed, data, query, names)
         if printed:  # one place, or several with their candidates listed
             used, found = form.printed, printed
-    if prefer is not None and len(found) > 1 and len({_file_free(used, it.path) for it in found}) == 1:
+    if prefer is not None and len(found) > 1 and len({file_free(used, it.path) for it in found}) == 1:
         found = [it for it in found if prefer(it.path)] or found  # one item of several files, not several items
     return _one(used, data, query, found, names)
 
 
-def _file_free(form: Form, path: tuple[str, ...]) -> tuple[str, ...]:
+def file_free(form: Form, path: tuple[str, ...]) -> tuple[str, ...]:
     """Return the path with the instance of each repeat that names its instances (a 特定個人情報ファイル) left out:
     the same item of two files gives the same answer, two different items do not."""
     out = list(path)
