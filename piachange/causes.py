@@ -301,8 +301,9 @@ class ScopeIndex:
                     break
                 except PiaError as e:
                     errors.append(e)
-            else:
-                raise errors[0]  # it names the statement and the entry already (_resolve)
+            else:  # it names the statement and the entry already (_resolve); an entry naming several items
+                # in one assessment fails there whatever the others have, so that is what is said
+                raise next((e for e in errors if re.search(r"' names \d+ items", str(e))), errors[0])
 
     def _resolve(self, entry: str, sha: str, assessment: str, form_kind: str, st: Statement,
                  strict: bool = False) -> tuple[str, ...] | None:

@@ -444,6 +444,28 @@ def test_a_scope_is_resolved_in_each_assessment_the_commit_changed() -> None:
     assert findings == []
 
 
+
+def test_a_scope_entry_ambiguous_in_one_assessment_fails_with_that_even_where_another_has_no_such_item() -> None:
+    """A commit changed a 基礎項目評価書 (no 「Ⅱ-3③」) and both files' ③使用目的 of a 重点項目評価書:
+    the error says the entry names two items there, not that the 基礎項目評価書 has no such item."""
+    commit = model.Commit("c" * 40, "山田 花子", dt.datetime(2026, 3, 16, 9, tzinfo=JST), "使用目的の補正",
+                          (("PIA-Cause", "誤字脱字 (Ⅱ-3③)"),))
+
+    def changed(form: str, file: str, before: dict[str, Any], after: dict[str, Any]) -> list[model.Change]:
+        old = load_bytes(doc(form, before).encode(), file, "a")
+        new = load_bytes(doc(form, after).encode(), file, "b")
+        return [dataclasses.replace(ch, commits=(commit,)) for ch in diff_documents(old, new)]
+
+    kiso = changed("kiso", "assessments/a.toml", {"basic": {"inquiry_contact": "こども家庭課"}},
+                   {"basic": {"inquiry_contact": "こども家庭課 電話0000-11-2503"}})
+    files = {"1": {"name": "健康管理ファイル", "acquisition": {"purpose": "健診のため"}},
+             "2": {"name": "予防接種ファイル", "acquisition": {"purpose": "接種のため"}}}
+    after = {k: {**v, "acquisition": {"purpose": v["acquisition"]["purpose"] + "。"}} for k, v in files.items()}
+    juten = changed("juten", "assessments/b.toml", {"files": files, "risks": {"1": {}, "2": {}}},
+                    {"files": after, "risks": {"1": {}, "2": {}}})
+    with pytest.raises(PiaError, match="'Ⅱ-3③' names 2 items"):
+        classify(kiso + juten, config=Config(), per_commit=True)
+
 # ---------------------------------------------------------------- assessments decided on their own
 
 _JUTEN_EDITS = [  # (before, after) of single items of a 重点項目評価書: ※ and not, law-only, deletions, 対象人数
