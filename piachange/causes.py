@@ -27,7 +27,7 @@ from piachange.document import complete
 from piachange.errors import PiaError
 from piachange.predicates import glob_matches, is_glob
 from piachange.resolve import file_free, matches, norm_label, resolve_printed
-from piachange.schema import FORM_KINDS, Form, load_form, pattern_of
+from piachange.schema import FORM_KINDS, Form, load_form, lookup, pattern_of
 
 TIMINGS = ("事前", "事後")
 CAUSE_TIMINGS = ("事前", "事後", "revision")
@@ -313,6 +313,8 @@ class ScopeIndex:
         form = load_form(form_kind)
         paths, names = self.changed.get((sha, assessment, form_kind), (set(), {}))
         data = _skeleton(form_kind)
+        if names:  # several files: a file the commit did not change is not the skeleton's unnamed first one
+            _drop_unnamed(form, data, paths)
         for p in paths:
             _plant(data, p)
 
@@ -327,7 +329,6 @@ class ScopeIndex:
                 raise PiaError(f"{st.origin}: scope entry {entry!r}: {e}") from None
         self.cache[key] = found
         return found
-
 
     @staticmethod
     def _unnamed(form: Form, data: dict[str, Any], entry: str, names: dict[tuple[str, ...], str],
@@ -348,6 +349,21 @@ class ScopeIndex:
             in_a_file = bool(hits) and all(file_free(form.printed, it.path) != it.path for it in hits)
             return _OTHER_FILE if in_a_file else None
         return None if changed(found) else found  # a changed file is named in the table: its name was wrong
+
+
+def _drop_unnamed(form: Form, data: dict[str, Any], paths: set[tuple[str, ...]]) -> None:
+    """Remove from a skeleton the instances of each repeat that names its instances (特定個人情報ファイル)
+    that hold none of ``paths``: in an assessment with several files each file is named, and the
+    skeleton's first instance, unnamed, would stand for a file it is not (「Ⅱ 特定個人情報ファイルの概要」
+    would name files.1 alone, not the whole of Ⅱ)."""
+    for node in form.nodes:
+        if node.named_by and node.key == "*":
+            table = lookup(data, tuple(node.parts[:-1]))
+            if isinstance(table, dict):
+                for k in [k for k in table if k.isdigit()]:
+                    inst = (*node.parts[:-1], k)
+                    if not any(p[: len(inst)] == inst for p in paths):
+                        del table[k]
 
 
 _NAMED = re.compile(r"\s*[(（][^()（）]+[)）]")

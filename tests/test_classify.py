@@ -466,6 +466,29 @@ def test_a_scope_entry_ambiguous_in_one_assessment_fails_with_that_even_where_an
     with pytest.raises(PiaError, match="'Ⅱ-3③' names 2 items"):
         classify(kiso + juten, config=Config(), per_commit=True)
 
+@pytest.mark.parametrize("which", ["1", "2"])
+def test_in_an_assessment_with_two_files_a_label_names_the_same_items_whichever_file_changed(which: str) -> None:
+    """「Ⅱ 特定個人情報ファイルの概要」 is the whole of Ⅱ, every file's; a file's item is named with
+    the file, as the table names it, and a label without the file names none of the two."""
+    def two(days: dict[str, int]) -> dict[str, Any]:
+        files = {k: {"name": n, "profile": {"held_since": dt.date(2024, 4, days.get(k, 1))}}
+                 for k, n in (("1", "健康管理ファイル"), ("2", "予防接種ファイル"))}
+        return {"files": files, "risks": {"1": {}, "2": {}}}
+
+    def rows(scope: str) -> list[tuple[str, str]]:
+        chs = changes_between("zenkomoku", two({}), two({which: 2}), trailers=(("PIA-Cause", f"軽微な修正 ({scope})"),))
+        got, findings = classify(chs, config=Config(), per_commit=True)
+        assert findings == []
+        return [(r.change.item, r.rule) for r in got]
+
+    name = {"1": "健康管理ファイル", "2": "予防接種ファイル"}[which]
+    item = f"Ⅱ 特定個人情報ファイルの概要 ({name}) 2. 基本情報 ⑤保有開始日"
+    assert rows("Ⅱ 特定個人情報ファイルの概要") == [(item, "cause:minor")]
+    assert rows(item) == [(item, "cause:minor")]
+    with pytest.raises(PiaError, match=r"no item 'Ⅱ 特定個人情報ファイルの概要 2\. 基本情報 ⑤保有開始日' in this 全項目評価書 \(did you mean"):
+        rows("Ⅱ 特定個人情報ファイルの概要 2. 基本情報 ⑤保有開始日")
+
+
 # ---------------------------------------------------------------- assessments decided on their own
 
 _JUTEN_EDITS = [  # (before, after) of single items of a 重点項目評価書: ※ and not, law-only, deletions, 対象人数
