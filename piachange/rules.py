@@ -345,9 +345,9 @@ def test_item(rule: Rule, s: Subject) -> tuple[bool, list[str]]:
         hit = next((g for g in rule.path if glob_matches(g, ch.path)), None)
         if not check(hit is not None, f"path {dotted} matches {hit}", f"path {dotted} matches none of {', '.join(rule.path)}"):
             return False, why
-    if rule.label:
-        item = norm_label(ch.item)
-        hit = next((t for t in rule.label if norm_label(t) in item), None)
+    if rule.label:  # the label as printed, and without the file an assessment with several names (予防接種ファイル)
+        labels = [norm_label(ch.item), *([norm_label(ch.item.replace(f" ({ch.named})", "", 1))] if ch.named else [])]
+        hit = next((t for t in rule.label if any(norm_label(t) in lab for lab in labels)), None)
         if not check(hit is not None, f"label contains 「{hit}」", f"label contains none of {'、'.join(rule.label)}"):
             return False, why
     if rule.star is not None and not check(s.star == rule.star, "item carries ※" if s.star else "item has no ※",
