@@ -137,6 +137,8 @@ def matches(form: Form, data: dict, query: str, names: Mapping[tuple[str, ...], 
              or (it.former and nq == norm_label(it.former))]
     if not exact:  # a number alone names a numbered item (⑥使用目的 変更の妥当性 has none: 「Ⅱ-3」 is 3. alone)
         exact = [it for it in everything if (it.node.number or it.node.key == "*") and _compact_number(it) == nq]
+    if not exact:  # else a heading printed over its one item (Ⅲ 8. 監査 of 重点, whose item 実施の有無 has no number)
+        exact = [it for it in everything if _NUMBERED.match(it.node.prefix) and _compact_number(it) == nq]
     if not exact:
         exact = [it for it in everything if _ends_with(norm_label(it.label), nq) or _ends_with(norm_label(it.compact), nq)
                  or (it.former and _ends_with(norm_label(it.former), nq))]

@@ -201,3 +201,13 @@ def test_a_section_or_an_item_printed_under_another_is_named_by_its_numbers(quer
     result = CliRunner().invoke(app, ["show", str(SAMPLES / "yobosesshu-zenkomoku.toml"), query, "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["path"] == path
+
+
+@pytest.mark.parametrize(("sample", "query", "path"), [
+    ("kaigo-juten.toml", "Ⅲ-8", ["risks", "1", "audit"]),  # 8. 監査 is printed over its one item, 実施の有無
+    ("jido-teate-kiso.toml", "Ⅰ-7", ["basic", "disclosure_to"]),  # 7. 特定個人情報の開示・訂正・利用停止請求 over 請求先
+])
+def test_a_heading_printed_over_its_one_item_names_that_item_by_its_number(sample: str, query: str, path: list[str]) -> None:
+    result = CliRunner().invoke(app, ["show", str(SAMPLES / sample), query, "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["path"] == path
