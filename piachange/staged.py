@@ -57,10 +57,10 @@ _TRAILER = re.compile(r"^PIA-[A-Za-z]+\s*:", re.IGNORECASE)
 _KEYS = ("PIA-Timing", "PIA-Reason", "PIA-Date", "PIA-Cause")
 
 
-def read_message(path: str | None) -> tuple[str, tuple[str, ...]]:
+def read_message(path: str | None, comment: str = "#") -> tuple[str, tuple[str, ...]]:
     """Return the commit message of a file ('-': standard input; None: no message) as git records
-    it (comment lines and what follows the scissors line of ``git commit --verbose`` dropped),
-    and the file's lines as written."""
+    it (lines starting with ``comment``, git's core.commentChar, and what follows the scissors
+    line of ``git commit --verbose`` dropped), and the file's lines as written."""
     if path is None:
         return "", ()
     try:
@@ -73,14 +73,27 @@ def read_message(path: str | None) -> tuple[str, tuple[str, ...]]:
         raise PiaError(f"--message {path}: not UTF-8 (byte {e.start})") from None
     lines = text.replace("\r\n", "\n").split("\n")
     cut = next((i for i, line in enumerate(lines) if _SCISSORS.match(line)), len(lines))
-    return "\n".join(line for line in lines[:cut] if not line.startswith("#")).strip() + "\n", tuple(lines[:cut])
+    if comment == "auto":  # git chose a character no line of the message starts with, and wrote its comments last
+        last = next((line for line in reversed(lines[: cut + 1]) if line.strip()), "")
+        comment = last[0] if last[:1] in _AUTO else "#"
+    return "\n".join(line for line in lines[:cut] if not line.startswith(comment)).strip() + "\n", tuple(lines[:cut])
+
+
+_AUTO = "#;@!$%^&|:"  # the characters core.commentChar=auto chooses from, in git's order
+
+
+def _comment(root: str) -> str:
+    """Return the comment character (or string, or 'auto') of the repository: core.commentChar."""
+    found = _git(root, "config", "--get-regexp", r"^core\.comment(char|string)$", ok=(0, 1)).splitlines()
+    value = found[-1].partition(" ")[2] if found else ""
+    return value or "#"
 
 
 def stage(repo: str, path: str | None) -> Staged:
     """Make the commit the index would record, on HEAD, with the message of ``path`` (see
     read_message); return its range."""
-    message, lines = read_message(path)
     root = _git(repo, "rev-parse", "--show-toplevel", what=f"{repo}: not a git work tree").strip()
+    message, lines = read_message(path, _comment(root))
     try:
         tree = _git(root, "write-tree").strip()
     except PiaError:

@@ -161,3 +161,39 @@ def test_explain_staged_says_why_the_row_of_the_commit_being_made_is_jizen(repo:
     # the cause is scoped to Ⅰ-2, which this commit did not change: said so, naming the commit as what it is
     [finding] = out["findings"]
     assert finding["message"].startswith("PIA-Cause of the staged commit (保管場所の変更): scope entry 'Ⅰ-2' names no item")
+
+
+@pytest.mark.parametrize("comment", [";", "auto"])
+def test_comment_lines_of_core_comment_char_are_not_the_message(repo: Repo, comment: str) -> None:
+    """git strips the lines of core.commentChar (';', or the one 'auto' chose) after the hook: they
+    must not hide the trailers as a last paragraph of their own."""
+    moved_storage(repo)
+    repo.git("config", "core.commentChar", comment)
+    message = ("保管場所の変更\n#123 の対応\n\nPIA-Cause: 軽微な修正\n\n"
+               "; Please enter the commit message for your changes. Lines starting\n"
+               "; with ';' will be ignored, and an empty message aborts the commit.\n;\n")
+    done = piachange("report", "--staged", "--message", "-", "--format", "json", cwd=repo.path, stdin=message)
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)["rows"]
+    assert (row["timing"], row["rule"]) == ("事後", "cause:minor")
+
+
+def test_a_hook_with_another_comment_char_stops_a_wrong_trailer_written_in_the_editor(repo: Repo, tmp_path: pathlib.Path) -> None:
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    head = repo.commit("初版")
+    repo.git("config", "core.commentChar", ";")
+    hook = repo.path / ".git" / "hooks" / "commit-msg"
+    hook.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m piachange report --staged --message "$1"\n',
+                    encoding="utf-8")
+    hook.chmod(0o755)
+    editor = tmp_path / "editor"  # writes the message above the comment lines git put in the file
+    editor.write_text('#!/bin/sh\n{ printf "保管場所の変更\\n\\nPIA-Cause: システム更新\\n"; cat "$1"; } > "$1.new" && mv "$1.new" "$1"\n',
+                      encoding="utf-8")
+    editor.chmod(0o755)
+    text = (repo.path / KAIGO).read_text(encoding="utf-8")
+    repo.write(KAIGO, text.replace("location = '''\n", "location = '''\nガバメントクラウド上に保管する。\n", 1))
+    done = subprocess.run(["git", "commit", "-a"], cwd=repo.path, env={**os.environ, **IDENTITY, "GIT_EDITOR": str(editor)},
+                          capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode != 0
+    assert "COMMIT_EDITMSG:3: the staged commit (保管場所の変更): unknown cause 'システム更新'" in done.stderr
+    assert repo.git("rev-parse", "HEAD") == head
