@@ -107,8 +107,20 @@ def stage(repo: str, path: str | None) -> Staged:
     if first:  # the first commit: compared with an empty one, everything is new
         empty = _git(root, "hash-object", "-t", "tree", "-w", "--stdin", data=b"").strip()
         head = _git(root, "commit-tree", empty, data=b"(empty)\n", env=env).strip()
-    sha = _git(root, "commit-tree", tree, "-p", head, data=message.encode("utf-8"), env=env).strip()
+    merged = [] if first else _merge_heads(root)  # git commit during a merge records a merge commit
+    parents = [a for p in (head, *merged) for a in ("-p", p)]
+    sha = _git(root, "commit-tree", tree, *parents, data=message.encode("utf-8"), env=env).strip()
     return Staged(head, sha, first, path or "", lines)
+
+
+def _merge_heads(root: str) -> list[str]:
+    """Return the commits being merged (MERGE_HEAD, one a line), none outside a merge."""
+    path = os.path.join(root, _git(root, "rev-parse", "--git-path", "MERGE_HEAD").strip())
+    try:
+        with open(path, encoding="ascii") as fh:
+            return [line.strip() for line in fh if line.strip()]
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def _git(cwd: str, *args: str, data: bytes | None = None, env: dict[str, str] | None = None,

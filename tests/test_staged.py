@@ -197,3 +197,29 @@ def test_a_hook_with_another_comment_char_stops_a_wrong_trailer_written_in_the_e
     assert done.returncode != 0
     assert "COMMIT_EDITMSG:3: the staged commit (保管場所の変更): unknown cause 'システム更新'" in done.stderr
     assert repo.git("rev-parse", "HEAD") == head
+
+
+def test_a_merge_being_committed_is_previewed_as_the_merge_it_will_be(repo: Repo, tmp_path: pathlib.Path) -> None:
+    """With MERGE_HEAD, the commit made is a merge: its rows are those of the merged commits too,
+    classified as a report of history will classify them after the merge."""
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    repo.commit("初版")
+    repo.git("checkout", "-q", "-b", "feature")
+    text = (repo.path / KAIGO).read_text(encoding="utf-8")
+    repo.write(KAIGO, text.replace("location = '''\n", "location = '''\nガバメントクラウド上に保管する。\n", 1))
+    repo.commit("保管場所の変更")
+    repo.git("checkout", "-q", "main")
+    repo.write("notes.txt", "メモ")
+    repo.commit("メモ")
+    repo.git("merge", "-q", "--no-commit", "--no-ff", "feature")
+    msg = tmp_path / "MERGE_MSG"
+    msg.write_text("Merge branch 'feature'\n\nPIA-Cause: 軽微な修正\n", encoding="utf-8")
+    before = state(repo)
+    done = piachange("report", "--staged", "--message", str(msg), "--format", "json", cwd=repo.path)
+    assert done.returncode == 0, done.stderr
+    assert state(repo) == before
+    preview = [(r["timing"], r["rule"], len(r["commits"])) for r in json.loads(done.stdout)["rows"]]
+    repo.git("commit", "-q", "-F", str(msg))
+    after = piachange("report", "--since", "HEAD^1", "--format", "json", cwd=repo.path)
+    assert after.returncode == 0, after.stderr
+    assert preview == [(r["timing"], r["rule"], len(r["commits"])) for r in json.loads(after.stdout)["rows"]]
