@@ -38,17 +38,27 @@ class Staged:
         return text.replace(f"commit {self.until[:9]}", NAME)
 
     def located(self, error: str) -> str:
-        """Return an error about the message prefixed with ``file:line:`` of the trailer it is about,
-        where one can be told: the first PIA-* trailer line holding a value the error quotes, else
-        the first line of the trailer it names."""
-        if not self.file:
+        """Return an error about the message's trailers prefixed with ``file:line:`` of the trailer
+        it is about, where one can be told: of the trailers of the key the error names first, the
+        one holding the value it quotes first (a suggestion is quoted after the value at fault),
+        else any trailer line holding it, else the first of that key (the empty one when the error
+        is about an empty value). An error about something else (the configuration, a file) is
+        returned as is."""
+        low = error.lower()
+        if not self.file or NAME not in error or "pia-" not in low:
             return error
-        quoted = [q for q in re.findall(r"'([^']+)'", error) if q.strip()]
-        trailers = [(i, line) for i, line in enumerate(self.lines, 1) if _TRAILER.match(line)]
-        hit = next((i for i, line in trailers if any(q in line for q in quoted)), None)
-        if hit is None:
-            named = [k for k in _KEYS if k.lower() in error.lower()]
-            hit = next((i for i, line in trailers if named and line.lower().startswith(named[0].lower())), None)
+        named = sorted((low.find(k.lower()), k.lower()) for k in _KEYS if k.lower() in low)
+        key = named[0][1] if named else ""
+        trailers = [(i, line, *line.partition(":")[::2]) for i, line in enumerate(self.lines, 1) if _TRAILER.match(line)]
+        own = [(i, value.strip()) for i, _, k, value in trailers if k.strip().lower() == key]
+        hit = None
+        for q in (q for q in re.findall(r"'([^']+)'", error) if q.strip()):
+            hit = next((i for i, value in own if q in value), None) or next((i for i, line, _, _ in trailers if q in line), None)
+            if hit is not None:
+                break
+        if hit is None and own:
+            empty = "empty" in low or "''" in error  # 'empty PIA-Reason', "PIA-Cause '': expected a name"
+            hit = next((i for i, value in own if not value), own[0][0]) if empty else own[0][0]
         where = "<stdin>" if self.file == "-" else self.file
         return f"{where}:{hit}: {error}" if hit is not None else f"{where}: {error}"
 

@@ -223,3 +223,32 @@ def test_a_merge_being_committed_is_previewed_as_the_merge_it_will_be(repo: Repo
     after = piachange("report", "--since", "HEAD^1", "--format", "json", cwd=repo.path)
     assert after.returncode == 0, after.stderr
     assert preview == [(r["timing"], r["rule"], len(r["commits"])) for r in json.loads(after.stdout)["rows"]]
+
+
+@pytest.mark.parametrize(("trailers", "line"), [
+    ("PIA-Cause: システム更改\nPIA-Cause: システム更新\n", 4),  # the suggestion is the value of the line before
+    ("PIA-Cause: 軽微な修正\nPIA-Cuase: 軽微な修正\n", 4),  # the suggestion is the key of the line before
+    ("PIA-Reason: 保管場所の表記の統一\nPIA-Timing: 事後\nPIA-Reason:\n", 5),
+    ("PIA-Cause: 法令改正\nPIA-Cause:\n", 4),
+    ("PIA-Reason: Ⅱ-9 ではなく保管場所の表記の統一\nPIA-Timing: 事後 (Ⅱ-9)\n", 4),
+], ids=["suggested-value", "suggested-key", "empty-reason", "empty-cause", "value-in-another-trailer"])
+def test_the_line_is_the_wrong_trailer_not_an_earlier_one_quoted_in_the_error(
+        repo: Repo, tmp_path: pathlib.Path, trailers: str, line: int) -> None:
+    moved_storage(repo)
+    msg = tmp_path / "COMMIT_EDITMSG"
+    msg.write_text(f"保管場所の変更\n\n{trailers}", encoding="utf-8")
+    done = piachange("report", "--staged", "--message", str(msg), cwd=repo.path)
+    assert done.returncode == 1
+    [err] = done.stderr.splitlines()
+    assert err.startswith(f"Error: {msg}:{line}: "), err
+
+
+def test_an_error_not_about_the_message_is_not_placed_in_it(repo: Repo, tmp_path: pathlib.Path) -> None:
+    moved_storage(repo)
+    repo.write("piachange.toml", '[settings]\nthird_party_timing = "軽微な修正"\n')
+    msg = tmp_path / "COMMIT_EDITMSG"
+    msg.write_text("保管場所の変更\n\nPIA-Cause: 軽微な修正\n", encoding="utf-8")
+    done = piachange("report", "--staged", "--message", str(msg), cwd=repo.path)
+    assert done.returncode == 1
+    [err] = done.stderr.splitlines()
+    assert err.startswith("Error: piachange.toml: 'settings.third_party_timing'"), err
