@@ -1,7 +1,7 @@
 """The commit being made, as a commit of history, for ``report --staged`` and ``explain --staged``.
 
 A commit-msg hook runs before git records the commit: the staged assessments and the message
-exist, the commit does not. So the index is written as a tree (``git write-tree``, which reads
+exist, the commit does not. So the index is written as a tree (``git write-tree`` on a copy of
 ``$GIT_INDEX_FILE``: the index ``git commit -a`` or ``git commit FILE`` is about to record) and
 a commit object is made of it on HEAD with the message (``git commit-tree``). Neither moves a
 ref or touches the index or the work tree; the objects are unreferenced, and git's garbage
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 
 from piachange.errors import PiaError
@@ -104,10 +106,7 @@ def stage(repo: str, path: str | None) -> Staged:
     read_message); return its range."""
     root = _git(repo, "rev-parse", "--show-toplevel", what=f"{repo}: not a git work tree").strip()
     message, lines = read_message(path, _comment(root))
-    try:
-        tree = _git(root, "write-tree").strip()
-    except PiaError:
-        raise PiaError("the index has unmerged paths: resolve the conflicts (git add) first") from None
+    tree = _tree(root)
     head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1)).strip()
     env = {} if _git(root, "var", "GIT_COMMITTER_IDENT", ok=(0, 128)).strip() else {
         "GIT_AUTHOR_NAME": "piachange", "GIT_AUTHOR_EMAIL": "piachange@localhost",
@@ -121,6 +120,22 @@ def stage(repo: str, path: str | None) -> Staged:
     parents = [a for p in (head, *merged) for a in ("-p", p)]
     sha = _git(root, "commit-tree", tree, *parents, data=message.encode("utf-8"), env=env).strip()
     return Staged(head, sha, first, path or "", lines)
+
+
+def _tree(root: str) -> str:
+    """Return the tree of the index ($GIT_INDEX_FILE, else the repository's), written from a copy
+    of it: git write-tree stores its cache tree in the index it reads, under index.lock."""
+    index = os.path.join(root, _git(root, "rev-parse", "--git-path", "index").strip())
+    with tempfile.TemporaryDirectory(prefix="piachange-") as tmp:
+        copy = os.path.join(tmp, "index")
+        if os.path.exists(index):
+            shutil.copyfile(index, copy)
+        try:
+            return _git(root, "write-tree", env={"GIT_INDEX_FILE": copy}).strip()
+        except PiaError as e:
+            if "error building trees" in str(e):  # what git write-tree says after listing the unmerged paths
+                raise PiaError("the index has unmerged paths: resolve the conflicts (git add) first") from None
+            raise
 
 
 def _merge_heads(root: str) -> list[str]:

@@ -252,3 +252,35 @@ def test_an_error_not_about_the_message_is_not_placed_in_it(repo: Repo, tmp_path
     assert done.returncode == 1
     [err] = done.stderr.splitlines()
     assert err.startswith("Error: piachange.toml: 'settings.third_party_timing'"), err
+
+
+def test_the_index_file_is_not_rewritten_nor_locked(repo: Repo) -> None:
+    """git write-tree stores its cache tree in the index it reads, under index.lock: the staged
+    tree is written from a copy, so the index stays byte for byte, and another git command
+    holding index.lock (an editor's background git status) does not stop the hook."""
+    moved_storage(repo)
+    index = repo.path / ".git" / "index"
+    before = index.read_bytes()
+    done = piachange("report", "--staged", "--format", "json", cwd=repo.path)
+    assert done.returncode == 0, done.stderr
+    assert index.read_bytes() == before
+    (repo.path / ".git" / "index.lock").write_bytes(b"")
+    done = piachange("report", "--staged", "--format", "json", cwd=repo.path)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["rows"]) == 1
+
+
+def test_unmerged_paths_are_said_so(repo: Repo) -> None:
+    repo.write("notes.txt", "a\n")
+    repo.commit("a")
+    repo.git("checkout", "-q", "-b", "other")
+    repo.write("notes.txt", "b\n")
+    repo.commit("b")
+    repo.git("checkout", "-q", "main")
+    repo.write("notes.txt", "c\n")
+    repo.commit("c")
+    assert subprocess.run(["git", "merge", "-q", "other"], cwd=repo.path, capture_output=True,
+                          env={**os.environ, **IDENTITY}).returncode != 0
+    done = piachange("report", "--staged", cwd=repo.path)
+    assert done.returncode == 1
+    assert done.stderr == "Error: the index has unmerged paths: resolve the conflicts (git add) first\n"
