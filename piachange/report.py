@@ -105,7 +105,7 @@ def build(opts: Options, progress: Progress | None = None, staged: Staged | None
         except PiaError as e:
             if staged is None:
                 raise
-            raise PiaError(staged.located(staged.relabel(str(e))), e.problems) from None
+            raise PiaError(staged.located(staged.relabel(str(e))), staged.unnamed(e.problems)) from None
         finally:
             cache.close()
         return Built(report if staged is None else _relabelled(report, staged), hist.root)

@@ -11,6 +11,7 @@ so its rows, its classification and its errors are the ones the commit will get 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-from piachange.errors import PiaError
+from piachange.errors import PiaError, Problem
 
 NAME = "the staged commit"  # what the messages call it: its object id names nothing the user knows
 _SCISSORS = re.compile(r"^\S -{8,} >8 -{8,}$")  # git commit --verbose: the diff below it is not the message
@@ -36,8 +37,13 @@ class Staged:
     lines: tuple[str, ...] = ()  # its lines as the user wrote them
 
     def relabel(self, text: str) -> str:
-        """Return a message with the staged commit's abbreviated id named as what it is."""
-        return text.replace(f"commit {self.until[:9]}", NAME)
+        """Return a message with the staged commit's id (full, or abbreviated after 'commit') named
+        as what it is."""
+        return text.replace(self.until, NAME).replace(f"commit {self.until[:9]}", NAME)
+
+    def unnamed(self, problems: list[Problem]) -> list[Problem]:
+        """Return problems of the staged commit's files without its id: they are the staged files'."""
+        return [dataclasses.replace(p, commit="") if p.commit and self.until.startswith(p.commit) else p for p in problems]
 
     def located(self, error: str) -> str:
         """Return an error about the message's trailers prefixed with ``file:line:`` of the trailer
@@ -154,6 +160,8 @@ def _git(cwd: str, *args: str, data: bytes | None = None, env: dict[str, str] | 
         done = subprocess.run(["git", *args], cwd=cwd, input=data if data is not None else b"", capture_output=True,
                               env={**os.environ, **(env or {})})
     except OSError as e:
+        if not os.path.isdir(cwd):  # the directory, not git, is missing
+            raise PiaError(what or f"{cwd}: not a directory") from None
         raise PiaError(f"git: {e.strerror or e}") from None
     if done.returncode not in ok:
         err = done.stderr.decode("utf-8", "replace").strip().splitlines()

@@ -284,3 +284,27 @@ def test_unmerged_paths_are_said_so(repo: Repo) -> None:
     done = piachange("report", "--staged", cwd=repo.path)
     assert done.returncode == 1
     assert done.stderr == "Error: the index has unmerged paths: resolve the conflicts (git add) first\n"
+
+
+def test_a_staged_assessment_that_cannot_be_read_is_named_by_its_file_and_line(repo: Repo) -> None:
+    """The staged commit's object id names nothing the user knows: the problem is the staged file's."""
+    moved_storage(repo)
+    text = (repo.path / KAIGO).read_text(encoding="utf-8")
+    repo.write(KAIGO, text.replace('number = "7"', 'number = "7', 1))
+    repo.git("add", KAIGO)
+    done = piachange("report", "--staged", cwd=repo.path)
+    assert done.returncode == 1
+    [err] = done.stderr.splitlines()
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith('number = "7"'))
+    assert err.startswith(f"{KAIGO}:{line}: invalid TOML"), err
+
+
+def test_a_path_naming_nothing_and_a_missing_repository_are_said_so(repo: Repo, tmp_path: pathlib.Path) -> None:
+    moved_storage(repo)
+    done = piachange("report", "--staged", "assessments/nothing.toml", cwd=repo.path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: assessments/nothing.toml: not an assessment or a directory at ")
+    assert done.stderr.endswith(", at the staged commit or in between\n"), done.stderr
+    done = piachange("report", "--staged", "--repo", str(tmp_path / "missing"), cwd=repo.path)
+    assert done.returncode == 1
+    assert done.stderr == f"Error: {tmp_path / 'missing'}: not a git work tree\n"
