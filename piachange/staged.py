@@ -75,10 +75,10 @@ _TRAILER = re.compile(r"^PIA-[A-Za-z]+\s*:", re.IGNORECASE)
 _KEYS = ("PIA-Timing", "PIA-Reason", "PIA-Date", "PIA-Cause")
 
 
-def read_message(path: str | None, comment: str = "#") -> tuple[str, tuple[str, ...]]:
+def read_message(path: str | None, comment: str = "#", strip: bool = True) -> tuple[str, tuple[str, ...]]:
     """Return the commit message of a file ('-': standard input; None: no message) as git records
-    it (lines starting with ``comment``, git's core.commentChar, and what follows the scissors
-    line of ``git commit --verbose`` dropped), and the file's lines as written."""
+    it (what follows the scissors line of ``git commit --verbose`` dropped, and with ``strip``
+    the lines starting with ``comment``, git's core.commentChar), and the file's lines as written."""
     if path is None:
         return "", ()
     try:
@@ -94,10 +94,19 @@ def read_message(path: str | None, comment: str = "#") -> tuple[str, tuple[str, 
     if comment == "auto":  # git chose a character no line of the message starts with, and wrote its comments last
         last = next((line for line in reversed(lines[: cut + 1]) if line.strip()), "")
         comment = last[0] if last[:1] in _AUTO else "#"
-    return "\n".join(line for line in lines[:cut] if not line.startswith(comment)).strip() + "\n", tuple(lines[:cut])
+    kept = [line for line in lines[:cut] if not (strip and line.startswith(comment))]
+    return "\n".join(kept).strip() + "\n", tuple(lines[:cut])
 
 
 _AUTO = "#;@!$%^&|:"  # the characters core.commentChar=auto chooses from, in git's order
+
+
+def _strips_comments(root: str) -> bool:
+    """Return whether git drops the comment lines of the message: commit.cleanup 'strip', or
+    'default' when an editor was used (a commit-msg hook without one has GIT_EDITOR=:). The
+    --cleanup option of git commit is not seen by the hook."""
+    mode = _git(root, "config", "--get", "commit.cleanup", ok=(0, 1)).strip().lower() or "default"
+    return mode == "strip" or (mode == "default" and os.environ.get("GIT_EDITOR") != ":")
 
 
 def _comment(root: str) -> str:
@@ -111,7 +120,7 @@ def stage(repo: str, path: str | None) -> Staged:
     """Make the commit the index would record, on HEAD, with the message of ``path`` (see
     read_message); return its range."""
     root = _git(repo, "rev-parse", "--show-toplevel", what=f"{repo}: not a git work tree").strip()
-    message, lines = read_message(path, _comment(root))
+    message, lines = read_message(path, _comment(root), _strips_comments(root))
     tree = _tree(root)
     head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1)).strip()
     env = {} if _git(root, "var", "GIT_COMMITTER_IDENT", ok=(0, 128)).strip() else {

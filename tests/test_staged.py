@@ -308,3 +308,35 @@ def test_a_path_naming_nothing_and_a_missing_repository_are_said_so(repo: Repo, 
     done = piachange("report", "--staged", "--repo", str(tmp_path / "missing"), cwd=repo.path)
     assert done.returncode == 1
     assert done.stderr == f"Error: {tmp_path / 'missing'}: not a git work tree\n"
+
+
+def test_a_message_git_keeps_comment_lines_in_is_previewed_with_them(repo: Repo) -> None:
+    """Without an editor (GIT_EDITOR=: in the hook) git only cleans whitespace: a '#' line stays in
+    the message, and in its trailer paragraph it makes the paragraph no trailers, as history reads it."""
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    repo.commit("初版")
+    hook = repo.path / ".git" / "hooks" / "commit-msg"
+    hook.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m piachange report --staged --message "$1"'
+                    ' --format json\n', encoding="utf-8")
+    hook.chmod(0o755)
+    text = (repo.path / KAIGO).read_text(encoding="utf-8")
+    repo.write(KAIGO, text.replace("location = '''\n", "location = '''\nガバメントクラウド上に保管する。\n", 1))
+    done = subprocess.run(["git", "commit", "-a", "-m", "保管場所の変更", "-m", "PIA-Cause: 軽微な修正\n#12 参照"], cwd=repo.path,
+                          env={**os.environ, **IDENTITY}, capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode == 0, done.stderr
+    assert repo.git("log", "-1", "--format=%B").endswith("#12 参照")
+    after = piachange("report", "--since", "HEAD~1", "--format", "json", cwd=repo.path)
+    [row] = json.loads(after.stdout)["rows"]
+    assert (row["timing"], row["rule"]) == ("事前", "star-substantive")
+    [shown] = json.loads(done.stderr)["rows"]  # the hook showed what was recorded
+    assert (shown["timing"], shown["rule"]) == ("事前", "star-substantive")
+
+
+def test_commit_cleanup_verbatim_keeps_comment_lines(repo: Repo) -> None:
+    moved_storage(repo)
+    repo.git("config", "commit.cleanup", "verbatim")
+    done = piachange("report", "--staged", "--message", "-", "--format", "json", cwd=repo.path,
+                     stdin="保管場所の変更\n\nPIA-Cause: 軽微な修正\n\n# Please enter the commit message for your changes.\n")
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)["rows"]
+    assert row["rule"] == "star-substantive"  # the comment lines are the last paragraph of the recorded message
