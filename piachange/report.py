@@ -40,7 +40,7 @@ from piachange.document import DocumentError
 from piachange.entries import Item, decode_decisions, decode_items, decode_rows, encode_decisions, encode_rows
 from piachange.errors import PiaError
 from piachange.history import Delta, History, trailer_values
-from piachange.staged import Staged
+from piachange.staged import ID, Staged
 from piachange.touches import Touches
 from piachange.values import Style
 from piachange.wareki import WarekiError, parse_date, to_wareki
@@ -113,11 +113,12 @@ def build(opts: Options, progress: Progress | None = None, staged: Staged | None
 
 def _relabelled(report: model.Report, staged: Staged) -> model.Report:
     """Return a report of the staged commit with that commit named as what it is, not by its object id."""
-    rows = tuple(dataclasses.replace(r, reason=staged.relabel(r.reason), warnings=tuple(staged.relabel(w) for w in r.warnings))
+    rows = tuple(dataclasses.replace(r, reason=staged.relabel(r.reason), warnings=tuple(staged.relabel(w) for w in r.warnings),
+                                     change=dataclasses.replace(r.change, commits=tuple(staged.commit(c) for c in r.change.commits)))
                  for r in report.rows)
     findings = tuple(dataclasses.replace(f, message=staged.relabel(f.message)) for f in report.findings)
     since = "empty tree" if staged.first else report.since
-    return dataclasses.replace(report, rows=rows, findings=findings, since=since, until="(staged)")
+    return dataclasses.replace(report, rows=rows, findings=findings, since=since, until=ID)
 
 
 class _Builder:

@@ -21,8 +21,10 @@ import tempfile
 from dataclasses import dataclass
 
 from piachange.errors import PiaError, Problem
+from piachange.model import Commit
 
 NAME = "the staged commit"  # what the messages call it: its object id names nothing the user knows
+ID = "(staged)"  # what stands for its id where a commit id is printed (コミット column, JSON commits)
 _SCISSORS = re.compile(r"^\S -{8,} >8 -{8,}$")  # git commit --verbose: the diff below it is not the message
 
 
@@ -39,7 +41,11 @@ class Staged:
     def relabel(self, text: str) -> str:
         """Return a message with the staged commit's id (full, or abbreviated after 'commit') named
         as what it is."""
-        return text.replace(self.until, NAME).replace(f"commit {self.until[:9]}", NAME)
+        return text.replace(self.until, NAME).replace(f"commit {self.until[:9]}", NAME).replace(f"commit {ID}", NAME)
+
+    def commit(self, c: Commit) -> Commit:
+        """Return a commit of the report, the staged one with ID for its id."""
+        return dataclasses.replace(c, sha=ID) if c.sha == self.until else c
 
     def unnamed(self, problems: list[Problem]) -> list[Problem]:
         """Return problems of the staged commit's files without its id: they are the staged files'."""

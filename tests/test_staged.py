@@ -62,6 +62,7 @@ def test_the_staged_change_is_reported_as_its_commit_will_be(repo: Repo, tmp_pat
     assert out["until"] == "(staged)" and out["since"] == repo.git("rev-parse", "--short=9", "HEAD")
     [row] = out["rows"]
     assert (row["item"], row["timing"], row["rule"], row["date"]) == (STORAGE, "事前", "cause:system", "2026-03-16")
+    assert row["commits"] == ["(staged)"]  # not the id of an object no ref will ever name
 
 
 def test_without_a_message_a_star_item_is_jizen_and_says_no_cause(repo: Repo) -> None:
@@ -340,3 +341,13 @@ def test_commit_cleanup_verbatim_keeps_comment_lines(repo: Repo) -> None:
     assert done.returncode == 0, done.stderr
     [row] = json.loads(done.stdout)["rows"]
     assert row["rule"] == "star-substantive"  # the comment lines are the last paragraph of the recorded message
+
+
+def test_explain_staged_text_names_the_commit_as_staged(repo: Repo, tmp_path: pathlib.Path) -> None:
+    moved_storage(repo)
+    msg = tmp_path / "MSG"
+    msg.write_text("保管場所の変更\n\nPIA-Cause: システム更改\n", encoding="utf-8")
+    done = piachange("explain", "--staged", "--message", str(msg), cwd=repo.path)
+    assert done.returncode == 0, done.stderr
+    assert "  commit (staged) 2026-03-16 保管場所の変更 [PIA-Cause: システム更改]" in done.stdout.splitlines()
+    assert "— PIA-Cause of the staged commit (保管場所の変更)" in done.stdout
