@@ -20,7 +20,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from piachange import model
 from piachange.document import complete
@@ -239,8 +239,9 @@ class ScopeIndex:
     names several items (「Ⅱ-2⑤」 of an assessment with two files), the ones the commit changed
     there are meant."""
 
-    def __init__(self, changes: list[model.Change]) -> None:
+    def __init__(self, changes: list[model.Change], named: Mapping[tuple[str, str], FileNames] | None = None) -> None:
         self.changes = changes
+        self.named = named  # net mode: (commit, assessment) -> the names of the files as that commit left them
         self.cache: dict[tuple[str, str, str, str], tuple[str, ...] | None] = {}
         self.checked: set[tuple[str, str, tuple[str, ...]]] = set()
         self.used: set[tuple[str, str]] = set()
@@ -255,8 +256,10 @@ class ScopeIndex:
             for c in ch.commits:
                 paths, names = out.setdefault((c.sha, ch.assessment, ch.form), (set(), {}))
                 paths.update((ch.path, *ch.copy_of))
-                if ch.named:
-                    names[_named_instance(load_form(ch.form), ch.path)] = ch.named
+                then = self.named.get((c.sha, ch.assessment)) if self.named is not None else None
+                # a net change carries the names at the end of the range; the commit named its files as they were then
+                for path, name in then if then is not None else ((ch.path, ch.named),) if ch.named else ():
+                    names[_named_instance(load_form(ch.form), path)] = name
         return out
 
     def covers(self, st: Statement, change: model.Change, sha: str) -> bool:
@@ -368,6 +371,7 @@ def _drop_unnamed(form: Form, data: dict[str, Any], paths: set[tuple[str, ...]])
 
 _NAMED = re.compile(r"\s*[(（][^()（）]+[)）]")
 _OTHER_FILE = ("",)  # an item of a file the commit did not change: a path no change has
+FileNames = tuple[tuple[tuple[str, ...], str], ...]  # (item path, the name of the file it is in) of one commit's items
 _Changed = tuple[set[tuple[str, ...]], dict[tuple[str, ...], str]]
 
 

@@ -14,10 +14,11 @@ import functools
 import itertools
 import string
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 from piachange import model
+from piachange.causes import FileNames
 from piachange.config import Config
 from piachange.links import Links
 from piachange.predicates import only_digits_differ, only_law_differs
@@ -67,7 +68,8 @@ def classify(changes: list[model.Change], *, config: Config, per_commit: bool) -
 
 def classify_by_assessment(changes: list[model.Change], *, config: Config,
                            known: Callable[[list[model.Change]], list[model.Row] | None],
-                           keep: Callable[[list[model.Change], list[model.Row]], None]) -> tuple[list[model.Row], list[model.Finding]]:
+                           keep: Callable[[list[model.Change], list[model.Row]], None],
+                           named: Mapping[tuple[str, str], FileNames] | None = None) -> tuple[list[model.Row], list[model.Finding]]:
     """Return what ``classify(changes, per_commit=False)`` returns, reusing the rows of assessments
     decided before.
 
@@ -77,6 +79,7 @@ def classify_by_assessment(changes: list[model.Change], *, config: Config,
     assessment whose commits all state plainly (neither) has rows that depend on its own changes
     alone: ``known(its changes)`` gives them when they were kept, and the rows of those classified
     now go to ``keep(its changes, rows)``. The other assessments are classified together, as before.
+    ``named``: the names each commit gave the files of each assessment (ScopeIndex).
     """
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, ch in enumerate(changes):
@@ -96,7 +99,7 @@ def classify_by_assessment(changes: list[model.Change], *, config: Config,
             for i, row in zip(groups[g], found):
                 rows[i] = row
     todo = [i for i, row in enumerate(rows) if row is None]
-    traces, _, unused = _trace([changes[i] for i in todo], config=config, per_commit=False, why=False) if todo else ([], [], [])
+    traces, _, unused = _trace([changes[i] for i in todo], config=config, per_commit=False, why=False, named=named) if todo else ([], [], [])
     for i, t in zip(todo, traces):
         rows[i] = t.row
     done = [row for row in rows if row is not None]
@@ -109,18 +112,19 @@ def classify_by_assessment(changes: list[model.Change], *, config: Config,
     return done, [*findings, *unused]
 
 
-def trace(changes: list[model.Change], *, config: Config, per_commit: bool, why: bool = True) -> tuple[list[Trace], list[model.Finding]]:
+def trace(changes: list[model.Change], *, config: Config, per_commit: bool, why: bool = True,
+          named: Mapping[tuple[str, str], FileNames] | None = None) -> tuple[list[Trace], list[model.Finding]]:
     """Return the classification of every change with the reasoning behind it (``why``: also why
-    each row is linked to its 事前 rows, which only explain shows)."""
-    traces, findings, unused = _trace(changes, config=config, per_commit=per_commit, why=why)
+    each row is linked to its 事前 rows, which only explain shows; ``named``: see classify_by_assessment)."""
+    traces, findings, unused = _trace(changes, config=config, per_commit=per_commit, why=why, named=named)
     return traces, [*findings, *unused]
 
 
-def _trace(changes: list[model.Change], *, config: Config, per_commit: bool,
-           why: bool) -> tuple[list[Trace], list[model.Finding], list[model.Finding]]:
+def _trace(changes: list[model.Change], *, config: Config, per_commit: bool, why: bool,
+           named: Mapping[tuple[str, str], FileNames] | None = None) -> tuple[list[Trace], list[model.Finding], list[model.Finding]]:
     """Return the traces, the しきい値判断 findings and the findings about unused scope entries."""
     rs = config.ruleset
-    statements = Statements(changes, rs)
+    statements = Statements(changes, rs, named)
     stated = [statements.of(ch) for ch in changes]
     subjects = [_subject(ch, st) for ch, st in zip(changes, stated)]
     decider = _decider(rs)
@@ -191,9 +195,10 @@ def _fewer(before: Any, after: Any) -> bool:
     return isinstance(before, int) and isinstance(after, int) and after < before
 
 
-def explain(changes: list[model.Change], *, config: Config, per_commit: bool) -> dict[str, Any]:
+def explain(changes: list[model.Change], *, config: Config, per_commit: bool,
+            named: Mapping[tuple[str, str], FileNames] | None = None) -> dict[str, Any]:
     """Return plain data: per row, the statements, every rule tried and why, and the decision."""
-    traces, findings = trace(changes, config=config, per_commit=per_commit)
+    traces, findings = trace(changes, config=config, per_commit=per_commit, named=named)
     return {
         "config": config.source or "(defaults)",
         "rows": [_explain_row(t) for t in traces],

@@ -13,6 +13,7 @@ from piachange import model
 from piachange.errors import PiaError
 
 Item = tuple[str, tuple[str, ...]]  # (assessment, item path)
+Named = tuple[str, tuple[str, ...], str]  # (assessment, item path, the name of the file it is in: Change.named)
 _FIELDS = tuple(f.name for f in dataclasses.fields(model.Change) if f.name != "commits")
 
 
@@ -27,16 +28,18 @@ def decode_changes(found: Any) -> list[model.Change] | None:
     return [model.Change(**dict(zip(_FIELDS, v))) for v in found] if ok else None
 
 
-def decode_items(found: Any) -> tuple[list[Item], list[model.Finding], list[tuple[str, str]]] | None:
-    """Return the items one commit changed, its findings and the identities it changed (old, new)
-    from a cache entry, or None."""
+def decode_items(found: Any) -> tuple[list[Item], list[model.Finding], list[tuple[str, str]], list[Named]] | None:
+    """Return the items one commit changed, its findings, the identities it changed (old, new)
+    and the names of the files its items are in (Change.named) from a cache entry, or None."""
     try:
-        items, findings, links = found
+        items, findings, links, named = found
         if not all(isinstance(a, str) and isinstance(p, tuple) for a, p in items):
             return None
         if not all(isinstance(a, str) and isinstance(b, str) for a, b in links):
             return None
-        return list(items), [model.Finding(*f) for f in findings], list(links)
+        if not all(isinstance(a, str) and isinstance(p, tuple) and isinstance(n, str) for a, p, n in named):
+            return None
+        return list(items), [model.Finding(*f) for f in findings], list(links), list(named)
     except (TypeError, ValueError):
         return None
 

@@ -49,7 +49,7 @@ def _relabelled(data: Any, staged: Staged) -> Any:
 def _explained(opts: Options, item: str, built: Built) -> dict[str, Any]:
     rows = list(built.report.rows)
     config = load_config(built.root)
-    data = classify.explain([r.change for r in rows], config=config, per_commit=opts.per_commit)
+    data = classify.explain([r.change for r in rows], config=config, per_commit=opts.per_commit, named=built.named)
     for row, out in zip(rows, data["rows"]):
         out["decision"]["date"] = row.date.isoformat()  # the report's 変更日 (--date, PIA-Date)
     data["findings"] = [dataclasses.asdict(f) for f in built.report.findings]

@@ -34,10 +34,11 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from piachange import classify, model, parallel, paths
 from piachange.cache import ENV, Cache, key
+from piachange.causes import FileNames
 from piachange.compare import Comparer, Facts, Link, Snapshot, delta
 from piachange.config import Config, load_config
 from piachange.document import DocumentError
-from piachange.entries import Item, decode_decisions, decode_items, decode_rows, encode_decisions, encode_rows
+from piachange.entries import Item, Named, decode_decisions, decode_items, decode_rows, encode_decisions, encode_rows
 from piachange.errors import PiaError
 from piachange.history import Delta, History, trailer_values
 from piachange.staged import ID, Staged
@@ -93,6 +94,7 @@ class Built:
 
     report: model.Report
     root: str
+    named: dict[tuple[str, str], FileNames] = dataclasses.field(default_factory=dict)  # net: _Builder._names_then
 
 
 def build(opts: Options, progress: Progress | None = None, staged: Staged | None = None) -> Built:
@@ -101,14 +103,23 @@ def build(opts: Options, progress: Progress | None = None, staged: Staged | None
     with History(opts.repo) as hist:
         cache = Cache(None if not opts.cache else opts.cache_dir or os.environ.get(ENV) or hist.cache_dir())
         try:
-            report = _Builder(hist, opts, progress, cache).build()
+            builder = _Builder(hist, opts, progress, cache)
+            report = builder.build()
         except PiaError as e:
             if staged is None:
                 raise
             raise PiaError(staged.located(staged.relabel(str(e))), staged.unnamed(e.problems)) from None
         finally:
             cache.close()
-        return Built(report if staged is None else _relabelled(report, staged), hist.root)
+        return Built(report if staged is None else _relabelled(report, staged), hist.root, builder.scope_names)
+
+
+def _decode_names(found: Any) -> dict[tuple[str, str], FileNames]:
+    """Return the names kept with a net submission's rows (_Builder._names_then), {} for anything else."""
+    ok = isinstance(found, dict) and all(
+        isinstance(k, tuple) and len(k) == 2 and isinstance(v, tuple)
+        and all(isinstance(p, tuple) and isinstance(n, str) for p, n in v) for k, v in found.items())
+    return found if ok else {}  # type: ignore[return-value]
 
 
 def _relabelled(report: model.Report, staged: Staged) -> model.Report:
@@ -130,6 +141,8 @@ class _Builder:
         self.tz = zone(self.config.timezone)
         self.compare = Comparer(hist, cache, self.style)
         self.findings: list[model.Finding] = []  # of the commits walked: versions they left unreadable
+        self.named: dict[tuple[str, str], FileNames] = {}  # (commit, assessment) -> its files' names then (walk identities)
+        self.scope_names: dict[tuple[str, str], FileNames] = {}  # the same by the net changes' identities (_names_then)
 
     def build(self) -> model.Report:
         hist, opts = self.hist, self.opts
@@ -167,8 +180,10 @@ class _Builder:
         A submission is decided as a whole (a row may depend on any other), so its rows are
         kept in the cache under the two ends, the scope and the configuration."""
         k = key("net-rows", self._setting(scope), since.sha if since else "", until.sha)
-        found = decode_rows(self.cache.get(k), self.hist.commit)
+        kept = self.cache.get_many([k, k + b"names"])
+        found = decode_rows(kept[k], self.hist.commit)
         if found is not None:
+            self.scope_names = _decode_names(kept[k + b"names"])
             return found
         old, new = self.hist.files(since, scope), self.hist.files(until, scope)
         ends = delta(old, new)
@@ -199,12 +214,28 @@ class _Builder:
         def known(group: list[model.Change]) -> list[model.Row] | None:
             return decode_decisions(self.cache.get(group_key(group)), group)
 
+        changes = [dataclasses.replace(ch, commits=touches.of(ch)) for ch in net]
+        self.scope_names = self._names_then(touches, changes)
         rows, findings = classify.classify_by_assessment(
-            [dataclasses.replace(ch, commits=touches.of(ch)) for ch in net], config=self.config, known=known,
+            changes, config=self.config, known=known, named=self.scope_names,
             keep=lambda group, rows: self.cache.put(group_key(group), encode_decisions(rows)))
         findings = [*self.findings, *findings]
         self.cache.put(k, encode_rows(rows, findings))
+        self.cache.put(k + b"names", self.scope_names)
         return rows, findings
+
+    def _names_then(self, touches: Touches, changes: list[model.Change]) -> dict[tuple[str, str], FileNames]:
+        """Return, by (commit, assessment) of each net change's commits, the names of the files of
+        the items the commit changed as the commit left them: a scope written with a file's name is
+        resolved with that name, though a later commit of the range renamed the file."""
+        then = {(sha, touches.one(a)): names for (sha, a), names in self.named.items()}
+        out: dict[tuple[str, str], FileNames] = {}
+        for ch in changes:
+            for c in ch.commits:
+                found = then.get((c.sha, touches.one(ch.assessment)))
+                if found is not None:
+                    out[(c.sha, ch.assessment)] = found
+        return out
 
     def _setting(self, scope: tuple[str, ...]) -> str:
         """Return what, besides the commits, decides the rows: the configuration, the style and the scope."""
@@ -246,6 +277,7 @@ class _Builder:
         for c, found in self._walk([c for c in commits if c.sha not in done], scope, _Builder._items, meanwhile):
             done[c.sha] = found
         self.findings = [f for c in commits for f in done[c.sha][1]]
+        self.named = {(c.sha, a): tuple((p, n) for b, p, n in done[c.sha][3] if b == a) for c in commits for a, _, _ in done[c.sha][3]}
         return [(c, done[c.sha][0], done[c.sha][2]) for c in commits if done[c.sha][0] or done[c.sha][2]]
 
     def _items(self, walked: Walked, scope: tuple[str, ...]) -> Iterator[tuple[model.Commit, Any]]:
@@ -254,11 +286,13 @@ class _Builder:
             yield c, self._put_items(c, chs, unread, links, scope)
 
     def _put_items(self, c: model.Commit, chs: list[model.Change], unread: list[model.Finding], links: list[Link],
-                   scope: tuple[str, ...]) -> tuple[list[Item], list[model.Finding], list[Link]]:
-        """Keep the items one commit changed (and its findings and links) in the cache; return them."""
+                   scope: tuple[str, ...]) -> tuple[list[Item], list[model.Finding], list[Link], list[Named]]:
+        """Keep the items one commit changed (and its findings, links and the names of the files
+        its items are in) in the cache; return them."""
         items = [(ch.assessment, ch.path) for ch in chs]
-        self.cache.put(_items_key(scope, c.sha), (items, [dataclasses.astuple(f) for f in unread], links))
-        return items, unread, links
+        named = [(ch.assessment, ch.path, ch.named) for ch in chs if ch.named]
+        self.cache.put(_items_key(scope, c.sha), (items, [dataclasses.astuple(f) for f in unread], links, named))
+        return items, unread, links, named
 
     def _known_by_commit(self, keys: dict[str, bytes], decode: Callable[[Any], T | None]) -> dict[str, T]:
         """Return {commit sha: decoded entry} for the commits whose entry under ``keys`` the cache has."""

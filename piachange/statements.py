@@ -7,10 +7,11 @@ A commit changes many items: its trailers are read once, and what it states with
 from __future__ import annotations
 
 import dataclasses
+from typing import Mapping
 from dataclasses import dataclass
 
 from piachange import model
-from piachange.causes import Cause, ScopeIndex, Statement, commit_statements
+from piachange.causes import Cause, FileNames, ScopeIndex, Statement, commit_statements
 from piachange.rules import RuleSet
 
 
@@ -31,9 +32,9 @@ _Plain = tuple[list[Statement], list[Statement], list[str]]  # causes, forced ti
 class Statements:
     """The statements of the commits of one classification, applied change by change."""
 
-    def __init__(self, changes: list[model.Change], rs: RuleSet) -> None:
+    def __init__(self, changes: list[model.Change], rs: RuleSet, named: Mapping[tuple[str, str], FileNames] | None = None) -> None:
         self.rs = rs
-        self.scopes = ScopeIndex(changes)
+        self.scopes = ScopeIndex(changes, named)
         self.said: dict[str, tuple[Statement, ...]] = {}
         self.plain: dict[str, _Plain | None] = {}
         self.unscoped: dict[tuple[str, ...], Stated] = {}  # by the commits of a change

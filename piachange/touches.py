@@ -32,6 +32,10 @@ class Touches:
                 for k in range(len(path) + 1):
                     self.below.setdefault((one, path[:k]), set()).add(i)
 
+    def one(self, name: str) -> str:
+        """Return the identity standing for all of an assessment's identities in the range."""
+        return self._one(name)
+
     def _one(self, name: str) -> str:
         while name in self.same:
             name = self.same[name]

@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from piachange.errors import PiaError
+from piachange.explanation import explain_range
 from piachange.report import Options, build_report
 from piachange.resolve import norm_label
 
@@ -105,3 +106,16 @@ def _row_is(row: Any, want: dict[str, Any]) -> bool:
     if "path" in want:
         return ".".join(row.change.path) == want["path"]
     return norm_label(want["item"]) in norm_label(row.change.item)
+
+
+def test_explain_agrees_with_the_report_on_a_scope_resolved_with_earlier_file_names(repo: Repo) -> None:
+    """The names a commit saw are kept with a net submission's rows: explain, which classifies the
+    rows again, gets them from a warm cache too."""
+    case = CASES / "two-files-scope-by-name-then-file-renamed"
+    _, report = run_case(case, repo)
+    first = repo.git("rev-list", "--max-parents=0", "HEAD")
+    for _ in range(2):  # cold, then from the cache
+        data = explain_range(Options(since=first, repo=str(repo.path)))
+        decided = {r["path"]: (r["decision"]["timing"], r["decision"]["rule"]) for r in data["rows"]}
+        assert decided["files.2.acquisition.purpose"] == ("事後", "cause:minor")
+        assert decided == {".".join(r.change.path): (r.timing, r.rule) for r in report.rows}
