@@ -353,6 +353,7 @@ class _Validator:
         """Warn where the document contradicts itself the way reviewers check by hand (rules.md §7)."""
         self.threshold_result(data)
         files = data.get("files")
+        self.same_file_names(files)
         # the structure was checked already, but a wrong type there must not stop the other messages
         for fkey, f in (files.items() if isinstance(files, dict) else ()):
             if not isinstance(f, dict):
@@ -379,6 +380,20 @@ class _Validator:
             if isinstance(status.get("provide_count"), int) and recips:
                 if status["provide_count"] != len(recips):
                     self.warn(("files", fkey, "provision", "status", "provide_count"), f"提供を行っている ({status['provide_count']}) 件 but {len(recips)} 提供先 are written")
+
+    def same_file_names(self, files: Any) -> None:
+        """Warn where two 特定個人情報ファイル have the same name: the 変更箇所 table names each file's
+        items by it (「Ⅱ … (予防接種ファイル) 2. …」), so their rows could not be told apart."""
+        seen: dict[str, str] = {}
+        for fkey, f in (files.items() if isinstance(files, dict) else ()):
+            name = f.get("name") if isinstance(f, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                continue
+            if name in seen:
+                self.warn(("files", fkey, "name"), f"特定個人情報ファイル{seen[name]} and {fkey} are both named 「{name}」:"
+                          " the 変更箇所 table could not tell their rows apart")
+            else:
+                seen[name] = fkey
 
     def threshold_result(self, data: dict) -> None:
         """Warn when the しきい値判断結果 is not one that 対象人数 (and, in a 基礎項目評価書, 取扱者数 and

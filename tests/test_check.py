@@ -351,3 +351,17 @@ def test_as_of_judges_the_age_on_another_day(tmp_path: pathlib.Path) -> None:
 def test_a_last_assessment_in_the_last_years_a_date_can_have_is_not_due(tmp_path: pathlib.Path, day: str) -> None:
     edit = ("conducted_on = 2025-05-30", f"conducted_on = {day}")
     assert _warnings(tmp_path, "kaigo-juten.toml", edit, today=dt.date(9999, 12, 31)) == []
+
+
+def test_two_files_of_the_same_name_are_a_warning_at_the_second(tmp_path: pathlib.Path) -> None:
+    from piachange.workspace import check_paths
+
+    text = (ROOT / "assessments" / "kaigo-juten.toml").read_text(encoding="utf-8")
+    name = "介護保険情報ファイル"
+    assert f'name = "{name}"  # 1. 特定個人情報ファイル名' in text
+    write(tmp_path, "x.toml", text + f'\n[files.2]\nname = "{name}"\n\n[risks.2]\n')
+    out = check_paths([str(tmp_path / "x.toml")])
+    assert not out.problems, out.problems
+    [w] = [w for w in out.warnings if "both named" in w.message]
+    assert w.message == f"warning: 特定個人情報ファイル1 and 2 are both named 「{name}」: the 変更箇所 table could not tell their rows apart"
+    assert (tmp_path / "x.toml").read_text(encoding="utf-8").splitlines()[w.line - 1] == f'name = "{name}"'
