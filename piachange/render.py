@@ -199,6 +199,8 @@ def _environment(loader: jinja2.BaseLoader, sandboxed: bool = False) -> jinja2.E
     env = cls(
         loader=loader,
         autoescape=_autoescape,
+        # the built-in pages show control characters as pictures; a user's template gets the values as they are
+        finalize=None if sandboxed else _finalize,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -266,9 +268,27 @@ _MENTION = re.compile(r"(?<![A-Za-z0-9])@(?=[A-Za-z0-9])")
 
 def md_cell(value: Any) -> str:
     """Return text safe in a Markdown table cell: HTML and Markdown syntax literal, newlines as <br>,
-    and no @mention (an empty comment after the @ shows nothing and notifies nobody)."""
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n").translate(_MD)
+    control characters as visible pictures, and no @mention (an empty comment after the @ shows
+    nothing and notifies nobody)."""
+    text = visible(str(value).replace("\r\n", "\n").replace("\r", "\n")).translate(_MD)
     return _MENTION.sub("@<!-- -->", text).replace("\n", "<br>")
+
+
+# C0 controls other than tab and line breaks, and DEL: never sent to a terminal or a browser as they are
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def visible(text: str) -> str:
+    """Return text with each control character shown as its Unicode picture (ESC as ␛, NUL as ␀, DEL as ␡),
+    as the XLSX output stores them: a value cannot drive the terminal that shows a Markdown report."""
+    return _CONTROL.sub(lambda m: "\u2421" if m.group() == "\x7f" else chr(0x2400 + ord(m.group())), text)
+
+
+def _finalize(value: Any) -> Any:
+    """Show control characters of every plain string a built-in template prints (see visible)."""
+    from markupsafe import Markup
+
+    return visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 # ───────── character diff (html) ─────────

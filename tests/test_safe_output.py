@@ -12,6 +12,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import sys
 import time
 import zipfile
@@ -209,3 +210,23 @@ def test_a_file_name_that_is_not_utf8_is_one_line_in_every_format(repo: Repo, fm
     code, err = _run(repo, "--format", fmt, "-o", f"out.{fmt}")
     assert code == 1 and err.count("\n") == 1 and "not UTF-8" in err and "Traceback" not in err, err
     assert not (repo.path / f"out.{fmt}").exists()
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_control_characters_are_shown_as_pictures_not_sent_to_the_reader(repo: Repo, fmt: str) -> None:
+    # Markdown goes to a terminal by default: an ESC in a value must not drive it, nor a NUL cut the page.
+    repo.write("assessments/kenko.toml", text(base()))
+    repo.commit("初版")
+    d = base()
+    d["basic"]["affair"]["name"] = "健康\x1b[31m管理\x07事務\x00です\x7f\n二行目"
+    repo.write("assessments/kenko.toml", text(d))
+    repo.commit("事務の名称")
+    import subprocess
+
+    res = subprocess.run([sys.executable, "-m", "piachange", "report", "--since", "HEAD~1", "--format", fmt],
+                         cwd=repo.path, capture_output=True)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout.decode("utf-8")
+    assert not [c for c in out if (ord(c) < 0x20 and c not in "\n\t") or c == "\x7f"], out
+    shown = re.sub(r"<[^>]*>", "", out).replace("\\[", "[")  # the text a reader sees
+    assert "健康␛[31m管理␇事務␀です␡" in shown
