@@ -13,6 +13,7 @@ from piachange.config import load_config
 from piachange.document import Document, complete
 from piachange.history import History
 from piachange.predicates import glob_matches, is_glob
+from piachange.render import visible
 from piachange.report import Built, Options, build, zone
 from piachange.staged import Staged
 from piachange.errors import PiaError
@@ -148,9 +149,10 @@ def to_text(data: dict[str, Any]) -> str:
         lines.append(f"{f['severity']}: {f['file']}: {f['message']}")
     if not data["rows"]:
         lines.append("no rows")
-    return "\n".join(lines).rstrip("\n") + "\n"
+    # for a terminal: a control character in a value or a commit message is shown, never obeyed
+    return visible("\n".join(lines).rstrip("\n")) + "\n"
 
 
 def _block(name: str, text: str) -> list[str]:
-    parts = text.splitlines() or [""]
+    parts = visible(text).splitlines() or [""]
     return [f"  {name + ':':8}{parts[0]}", *(f"  {'':8}{p}" for p in parts[1:])]

@@ -212,8 +212,8 @@ def test_a_file_name_that_is_not_utf8_is_one_line_in_every_format(repo: Repo, fm
     assert not (repo.path / f"out.{fmt}").exists()
 
 
-@pytest.mark.parametrize("fmt", ["md", "html"])
-def test_control_characters_are_shown_as_pictures_not_sent_to_the_reader(repo: Repo, fmt: str) -> None:
+@pytest.mark.parametrize("command,fmt", [("report", "md"), ("report", "html"), ("explain", "text")])
+def test_control_characters_are_shown_as_pictures_not_sent_to_the_reader(repo: Repo, command: str, fmt: str) -> None:
     # Markdown goes to a terminal by default: an ESC in a value must not drive it, nor a NUL cut the page.
     repo.write("assessments/kenko.toml", text(base()))
     repo.commit("初版")
@@ -223,7 +223,7 @@ def test_control_characters_are_shown_as_pictures_not_sent_to_the_reader(repo: R
     repo.commit("事務の名称")
     import subprocess
 
-    res = subprocess.run([sys.executable, "-m", "piachange", "report", "--since", "HEAD~1", "--format", fmt],
+    res = subprocess.run([sys.executable, "-m", "piachange", command, "--since", "HEAD~1", "--format", fmt],
                          cwd=repo.path, capture_output=True)
     assert res.returncode == 0, res.stderr
     out = res.stdout.decode("utf-8")
