@@ -142,7 +142,7 @@ def matches(form: Form, data: dict, query: str, names: Mapping[tuple[str, ...], 
     if not exact:
         exact = [it for it in everything if _ends_with(norm_label(it.label), nq) or _ends_with(norm_label(it.compact), nq)
                  or (it.former and _ends_with(norm_label(it.former), nq))]
-    return _deepest_unique(exact)
+    return _deepest_unique(form, everything, exact)
 
 
 def suggestion(everything: list[Item], query: str) -> str:
@@ -167,10 +167,24 @@ def _ends_with(text: str, query: str) -> bool:
     return not (before and before in "IVX" and query[:1] in "IVX")
 
 
-def _deepest_unique(found: list[Item]) -> list[Item]:
-    """Where a group and its only child share a label, keep the leaf."""
-    paths = {it.path for it in found}
-    return [it for it in found if not any(p != it.path and p[: len(it.path)] == it.path for p in paths)] or found
+def _deepest_unique(form: Form, everything: list[Item], found: list[Item]) -> list[Item]:
+    """Return the items ``found`` names, where a group and what is under it share a label: an item
+    printed under its section's own heading (Ⅱ 4.'s 委託事項, Ⅱ 5.'s 提供先 and 移転先, the unnumbered
+    リスク1 and リスク2 of a 基礎's Ⅳ 3.) stands for that section when the section holds more than it (委託の有無,
+    提供・移転の有無); where it is the group's only child (Ⅲ 10. その他のリスク対策 over its text), the child."""
+    by_path = {it.path: it for it in everything}
+    lifted: dict[tuple[str, ...], Item] = {}
+    for it in found:
+        up = it
+        while True:
+            parent = next((by_path[up.path[:k]] for k in range(len(up.path) - 1, 0, -1) if up.path[:k] in by_path), None)
+            if (parent is None or norm_label(parent.label) != norm_label(up.label)
+                    or len(form.children.get(parent.node.path, ())) < 2):
+                break
+            up = parent
+        lifted.setdefault(up.path, up)
+    paths = set(lifted)
+    return [it for it in lifted.values() if not any(p != it.path and p[: len(it.path)] == it.path for p in paths)]
 
 
 def value_at(data: dict, path: tuple[str, ...]) -> Any:

@@ -211,3 +211,20 @@ def test_a_heading_printed_over_its_one_item_names_that_item_by_its_number(sampl
     result = CliRunner().invoke(app, ["show", str(SAMPLES / sample), query, "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["path"] == path
+
+
+@pytest.mark.parametrize(("sample", "query", "path"), [
+    # a section whose repeated groups print under its own heading is that section, 委託の有無 included
+    ("kaigo-juten.toml", "Ⅱ-4", ["files", "1", "outsourcing"]),
+    ("kaigo-juten.toml", "Ⅱ 特定個人情報ファイルの概要 4. 特定個人情報ファイルの取扱いの委託", ["files", "1", "outsourcing"]),
+    ("kaigo-juten.toml", "Ⅱ-5", ["files", "1", "provision"]),  # not ambiguous between 提供先 and 移転先
+    ("yobosesshu-zenkomoku.toml", "Ⅱ-5", ["files", "1", "provision"]),
+    ("yobosesshu-zenkomoku.toml", "Ⅲ-4", ["risks", "1", "outsourcing"]),  # [ ] 委託しない included
+    ("jido-teate-kiso.toml", "Ⅳ-3", ["risks", "use"]),  # not ambiguous between its リスク1 and リスク2
+    ("jido-teate-kiso.toml", "Ⅳ-4", ["risks", "outsourcing"]),
+    ("jido-teate-kiso.toml", "Ⅳ-2", ["risks", "acquisition", "risk1"]),  # a group over its one group stays the item
+])
+def test_a_section_is_not_taken_for_a_group_under_it_that_prints_its_heading(sample: str, query: str, path: list[str]) -> None:
+    result = CliRunner().invoke(app, ["show", str(SAMPLES / sample), query, "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["path"] == path
