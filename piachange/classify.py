@@ -410,8 +410,16 @@ def _parts(text: str) -> tuple[tuple[str, str | None], ...] | None:
 def _warnings(rs: RuleSet, d: Decision, s: Subject, st: Stated, link: tuple[model.Change, str] | None) -> list[str]:
     out = [_fill(d.rule.warning, d, s, st, link)] if d.rule.warning else []
     ch = s.change
+    # a repeated group's instance added whole (委託事項2, a second 特定個人情報ファイル) adds the ※ items within it
+    added_whole = ch.kind == model.INSTANCE_ADDED and s.star_below and not s.star
+    if added_whole and d.timing == "事後" and d.rule.timing == "cause" and s.cause is not None:
+        out.append(f"added with the ※ items in it and filed 事後 because of the stated cause {s.cause.label}:"
+                   " confirm it is not a 重要な変更")
     if s.star and d.timing == "事後" and ch.kind not in DELETIONS:
-        formal = only_law_differs(ch.before_text, ch.after_text) or only_digits_differ(ch.before_text, ch.after_text)
+        # a count is its digits: 委託の有無 (1) 件 → (2) 件 is a new 委託事項, not a renumbering (a count that
+        # only goes down goes with a deletion, see _adds)
+        formal = (_fewer(ch.before, ch.after) if ch.kind == model.COUNT
+                  else only_law_differs(ch.before_text, ch.after_text) or only_digits_differ(ch.before_text, ch.after_text))
         if d.rule.timing == "cause" and s.cause is not None:
             if not formal:
                 out.append(f"※ item filed 事後 because of the stated cause {s.cause.label}, but more than law references or digits"
