@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator, TypeVar
 from piachange import classify, model, parallel, paths
 from piachange.cache import ENV, Cache, key
 from piachange.causes import FileNames
-from piachange.compare import Comparer, Facts, Link, Snapshot, delta
+from piachange.compare import Comparer, Facts, Link, Snapshot, Version, delta
 from piachange.config import Config, load_config
 from piachange.document import DocumentError
 from piachange.entries import Item, Named, decode_decisions, decode_items, decode_rows, encode_decisions, encode_rows
@@ -390,6 +390,12 @@ class _Builder:
         """Return the assessments that have changes, in file order (their versions are known already)."""
         out: dict[str, dict] = {}
         files = {ch.file for ch in changes}
+        if files - set(snap):  # a file renamed in the range (--per-commit rows name the path of their commit): its
+            # version at the end, the same blob when nothing changed since, may be known by its old path
+            moved = {ch.assessment for ch in changes if ch.file not in snap}
+            self.compare.prefetch_versions([(m, blob) for m in files - set(snap) for blob in snap.values()])  # warm: by the cache
+            by_blob = {b: f for (_, b), f in self.compare.known.items() if f is not None}
+            files |= {p for p, blob in snap.items() if blob in by_blob and Version(p, blob, "", *by_blob[blob]).name in moved}
         self.compare.prefetch_versions([(p, blob) for p, blob in snap.items() if p in files])
         for p, blob in snap.items():
             if p in files:
@@ -397,8 +403,10 @@ class _Builder:
                 assert v is not None
                 out[p] = {"assessment": v.name, "file": p, "form": v.form, "title": v.title, "number": v.number,
                           "organization": v.organization}
+        named = {a["assessment"] for a in out.values()}
         for ch in changes:
-            if ch.file not in out:
+            if ch.file not in out and ch.assessment not in named:  # an assessment gone by the end of the range
+                named.add(ch.assessment)
                 out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ch.number,
                                 "organization": ""}
         return tuple(out.values())

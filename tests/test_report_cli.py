@@ -211,6 +211,31 @@ def test_renamed_file_with_the_same_number_is_a_content_diff(repo: Repo) -> None
         assert (ch.kind, ch.file, ch.old_file, ch.assessment) == (model.MODIFIED, "assessments/kenko-zoshin.toml", KENKO, "呉市長 27")
 
 
+@pytest.mark.parametrize("edited_after", [True, False], ids=["edited-after-the-rename", "not-edited-after"])
+def test_per_commit_rows_of_a_file_renamed_in_the_range_are_one_assessment_named_by_its_last_path(
+        repo: Repo, edited_after: bool) -> None:
+    """The rows before the rename name the old path, those after it the new one: the report lists the
+    assessment once, under its path at the end of the range, with its title, and finds nothing shared."""
+    d = base()
+    repo.write(KENKO, text(d))
+    first = repo.commit("初版")
+    d["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write(KENKO, text(d))
+    repo.commit("役職名")
+    os.rename(repo.path / KENKO, repo.path / "assessments/kenko-zoshin.toml")
+    repo.commit("ファイル名の変更")
+    if edited_after:
+        d["basic"]["department"]["head_title"] = "健康づくり課長"
+        repo.write("assessments/kenko-zoshin.toml", text(d))
+        repo.commit("役職名")
+    for cache in (False, True, True):  # without the cache, then cold and warm
+        report = build_report(Options(since=first, repo=str(repo.path), per_commit=True, cache=cache))
+        assert [(a["assessment"], a["file"], bool(a["title"])) for a in report.assessments] == [
+            ("呉市長 27", "assessments/kenko-zoshin.toml", True)]
+        assert not [f for f in report.findings if "are both assessment" in f.message]
+        assert len(report.rows) == (2 if edited_after else 1)
+
+
 def test_a_name_given_to_another_assessment_after_its_own_moved_on(repo: Repo) -> None:
     """kenko.toml → kenko-zoshin.toml → kenko-2026.toml, then another assessment takes kenko.toml: the net
     report pairs the files by identity, as every commit did, not the two kenko.toml by their path."""
