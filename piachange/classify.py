@@ -165,6 +165,9 @@ def _trace(changes: list[model.Change], *, config: Config, per_commit: bool, why
         ov = stated[i].override
         if ov is not None:
             override, rule_id, reason = True, f"override:{ov.commit[:9]}", ov.reason
+            if d.rule.warning and ov.timing != d.timing:  # the rule's own warning speaks of the timing it gave
+                own = _fill(d.rule.warning, d, subj, stated[i], link)
+                warnings = [w for w in warnings if w != own]
             if subj.star and d.timing == "事前" and ov.timing == "事後":
                 warnings.append(f"override: {ov.describe()} files this ※ change 事後 although rule {d.rule.id} says 事前"
                                 f" — a 重要な変更 filed 事後 means the assessment was not re-run first (reason given: {ov.reason})")

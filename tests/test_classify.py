@@ -489,6 +489,17 @@ def test_in_an_assessment_with_two_files_a_label_names_the_same_items_whichever_
         rows("Ⅱ 特定個人情報ファイルの概要 2. 基本情報 ⑤保有開始日")
 
 
+def test_a_timing_forced_against_the_rule_drops_the_rule_s_own_warning() -> None:
+    """star-substantive warns 'filed 事前 as a 重要な変更'; a row forced 事後 says what the override did instead."""
+    chs = changes_between("juten", {"files": {"1": {"acquisition": {"purpose": "健診のため"}}}},
+                          {"files": {"1": {"acquisition": {"purpose": "健診及び保健指導のため"}}}},
+                          trailers=(("PIA-Timing", "事後"), ("PIA-Reason", "記載漏れの補正")))
+    [row], _ = classify(chs, config=Config(), per_commit=True)
+    assert (row.timing, row.override) == ("事後", True)
+    assert not any("filed 事前" in w for w in row.warnings), row.warnings
+    assert any("files this ※ change 事後 although rule star-substantive says 事前" in w for w in row.warnings)
+
+
 # ---------------------------------------------------------------- assessments decided on their own
 
 _JUTEN_EDITS = [  # (before, after) of single items of a 重点項目評価書: ※ and not, law-only, deletions, 対象人数
