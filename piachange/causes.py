@@ -212,6 +212,9 @@ def _commit_statements(sha: str, subject: str, trailers: tuple[tuple[str, str], 
         raise PiaError(f"{who}: {len(timings)} PIA-Timing trailers but {len(reasons)} PIA-Reason trailers: give one reason, or one per PIA-Timing")
     for i, (timing, scope) in enumerate(timings):
         out.append(Statement(sha, f"PIA-Timing of {who}", None, timing, reasons[i if len(reasons) > 1 else 0], scope))
+    if reasons and not timings and not out:  # a forgotten PIA-Timing would leave the row to the rules, silently
+        raise PiaError(f"{who}: PIA-Reason without PIA-Timing or PIA-Cause decides nothing: state the timing"
+                       " (PIA-Timing: 事前 or 事後) or the cause (PIA-Cause) it explains")
     if reasons and not timings:
         out = [Statement(s.commit, s.origin, s.cause, s.timing, reasons[0], s.scope) for s in out]
     return tuple(out)

@@ -161,6 +161,9 @@ def _trace(changes: list[model.Change], *, config: Config, per_commit: bool, why
             link = (changes[j], reasons[j])
         reason = _reason(rs, d, subj, stated[i], link, has_jizen)
         warnings = [*stated[i].warnings, *_warnings(rs, d, subj, stated[i], link)]
+        if stated[i].cause_reason and subj.cause is not None and "{reason}" not in _template(rs, d, subj):
+            warnings.append(f"PIA-Reason 「{stated[i].cause_reason}」 is not in the 説明: its template has no {{reason}}"
+                            f" (a [templates] entry or the cause's reason in piachange.toml can use it)")
         timing, rule_id, override = d.timing, _rule_id(d, subj), False
         ov = stated[i].override
         if ov is not None:
@@ -360,6 +363,11 @@ def _rule_id(d: Decision, s: Subject) -> str:
 def _reason(rs: RuleSet, d: Decision, s: Subject, st: Stated, link: tuple[model.Change, str] | None,
             has_jizen: bool | None) -> str:
     """Return the 説明 text of a decision."""
+    return _fill(_template(rs, d, s), d, s, st, link)
+
+
+def _template(rs: RuleSet, d: Decision, s: Subject) -> str:
+    """Return the template of the 説明 of a decision, placeholders unfilled."""
     rule = d.rule
     text: str | None = rule.reason
     if text is None and rule.templates:
@@ -368,7 +376,7 @@ def _reason(rs: RuleSet, d: Decision, s: Subject, st: Stated, link: tuple[model.
         text = rs.templates[name] if name else ""
     if text is None and rule.timing == "cause" and s.cause is not None:
         text = s.cause.reason if s.cause.reason is not None else rs.templates.get(s.cause.template, "")
-    return _fill(text or "", d, s, st, link)
+    return text or ""
 
 
 def _wording(rs: RuleSet, d: Decision, s: Subject, override: bool) -> str:

@@ -73,7 +73,7 @@ def build_demo(target: str | None = None, samples: Path | None = None) -> Demo:
         ("2025-03-31T17:00:00+09:00", "組織改正に伴う部署名・所属長の役職名の変更\n\nPIA-Cause: 組織改正\nPIA-Date: 2025-04-01",
          lambda f, d: _rename_department(d) if f == main else None),
         ("2025-06-30T11:00:00+09:00", "納入通知書等の印刷・封入封かんの委託を終了し、委託事項2を削除\n\n"
-         "PIA-Cause: リスク軽減\nPIA-Reason: 委託の終了により委託先での取扱いがなくなるため",
+         "委託の終了により委託先での取扱いがなくなるため。\n\nPIA-Cause: リスク軽減",
          lambda f, d: _drop_last_contract(d) if f == main else None),
     ]
     texts = {f: _edit(doc, lambda d: _replace_text(d, NEW_CITATION, OLD_CITATION)) for f, doc in docs.items()}

@@ -295,6 +295,15 @@ def test_a_cause_reason_fills_the_reason_placeholder() -> None:
     assert (row.timing, row.reason) == ("事後", "軽微な修正（表現の統一）")
 
 
+def test_a_cause_reason_the_template_does_not_use_is_said_not_dropped_silently() -> None:
+    chs = changes_between("juten", {"disclosure": {"inquiry": {"handling": "記録する"}}},
+                          {"disclosure": {"inquiry": {"handling": "記録を残す"}}},
+                          trailers=(("PIA-Cause", "軽微な修正"), ("PIA-Reason", "表現の統一")))
+    [row], _ = classify(chs, config=Config(), per_commit=False)
+    assert (row.timing, row.reason) == ("事後", "軽微な修正")  # the cause's own 説明, as configured
+    assert "PIA-Reason 「表現の統一」 is not in the 説明: its template has no {reason}" in " ".join(row.warnings)
+
+
 def test_kiso_threshold_finding_lists_the_assessment_required() -> None:
     chs = changes_between("kiso", {"threshold": {"population": {"count": "1万人以上10万人未満"}}},
                           {"threshold": {"population": {"count": "30万人以上"}}})

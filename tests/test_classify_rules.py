@@ -168,6 +168,7 @@ def test_trailers_become_statements() -> None:
     ((("PIA-Timing", "あとで"), ("PIA-Reason", "r")), "PIA-Timing must be 事前 or 事後"),
     ((("PIA-Timing", "事後"), ("PIA-Timing", "事前"), ("PIA-Reason", "a"), ("PIA-Reason", "b"), ("PIA-Reason", "c")), "3 PIA-Reason"),
     ((("PIA-Reasons", "x"),), "unknown trailer 'PIA-Reasons' (did you mean 'PIA-Reason'?)"),
+    ((("PIA-Reason", "記載漏れの補正"),), "commit aaaaaaaaa (変更): PIA-Reason without PIA-Timing or PIA-Cause decides nothing"),
 ])
 def test_bad_trailers_name_the_commit(trailers: tuple[tuple[str, str], ...], message: str) -> None:
     with pytest.raises(PiaError) as e:
