@@ -274,14 +274,24 @@ def md_cell(value: Any) -> str:
     return _MENTION.sub("@<!-- -->", text).replace("\n", "<br>")
 
 
-# C0 controls other than tab and line breaks, and DEL: never sent to a terminal or a browser as they are
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls other than tab and line breaks, DEL, C1 controls, and the bidirectional embeddings,
+# overrides and isolates: never sent to a terminal or a browser as they are
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def visible(text: str) -> str:
     """Return text with each control character shown as its Unicode picture (ESC as ␛, NUL as ␀, DEL as ␡),
-    as the XLSX output stores them: a value cannot drive the terminal that shows a Markdown report."""
-    return _CONTROL.sub(lambda m: "\u2421" if m.group() == "\x7f" else chr(0x2400 + ord(m.group())), text)
+    as the XLSX output stores them: a value cannot drive the terminal that shows a Markdown report. Those
+    without a picture are shown by their code point ([U+202E]): a right-to-left override would make a
+    reviewer read a value in another order than it is written."""
+    return _CONTROL.sub(_shown, text)
+
+
+def _shown(m: re.Match[str]) -> str:
+    c = m.group()
+    if c < " ":
+        return chr(0x2400 + ord(c))
+    return "\u2421" if c == "\x7f" else f"[U+{ord(c):04X}]"
 
 
 def _finalize(value: Any) -> Any:

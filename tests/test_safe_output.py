@@ -218,7 +218,7 @@ def test_control_characters_are_shown_as_pictures_not_sent_to_the_reader(repo: R
     repo.write("assessments/kenko.toml", text(base()))
     repo.commit("初版")
     d = base()
-    d["basic"]["affair"]["name"] = "健康\x1b[31m管理\x07事務\x00です\x7f\n二行目"
+    d["basic"]["affair"]["name"] = "健康\x1b[31m管理\x07事務\x00です\x7f\n二行目\u202eトセテ\u202c\x9b"
     repo.write("assessments/kenko.toml", text(d))
     repo.commit("事務の名称")
     import subprocess
@@ -227,6 +227,7 @@ def test_control_characters_are_shown_as_pictures_not_sent_to_the_reader(repo: R
                          cwd=repo.path, capture_output=True)
     assert res.returncode == 0, res.stderr
     out = res.stdout.decode("utf-8")
-    assert not [c for c in out if (ord(c) < 0x20 and c not in "\n\t") or c == "\x7f"], out
+    assert not [c for c in out if (ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f or 0x202a <= ord(c) <= 0x202e], out
+    assert re.search(r"\\?\[U\+202E\\?\]トセテ\\?\[U\+202C\\?\]\\?\[U\+009B\\?\]", out), out  # an override shown, not obeyed
     shown = re.sub(r"<[^>]*>", "", out).replace("\\[", "[")  # the text a reader sees
     assert "健康␛[31m管理␇事務␀です␡" in shown
