@@ -185,13 +185,18 @@ def _run(repo: Repo, *args: str) -> tuple[int, str]:
     return res.returncode, res.stderr
 
 
-def test_a_character_no_xlsx_can_hold_is_one_line_and_no_file(repo: Repo) -> None:
-    repo.write("assessments/kenko.toml", text(base()))
+def _affair_renamed(repo: Repo, name: str, file: str = "assessments/kenko.toml") -> None:
+    """Commit an assessment, then a commit that gives its ①事務の名称 ``name``."""
+    repo.write(file, text(base()))
     repo.commit("初版")
     d = base()
-    d["basic"]["affair"]["name"] = "健康管理\uffffに関する事務"
-    repo.write("assessments/kenko.toml", text(d))
+    d["basic"]["affair"]["name"] = name
+    repo.write(file, text(d))
     repo.commit("事務の名称")
+
+
+def test_a_character_no_xlsx_can_hold_is_one_line_and_no_file(repo: Repo) -> None:
+    _affair_renamed(repo, "健康管理\uffffに関する事務")
     code, err = _run(repo, "--format", "xlsx", "-o", "out.xlsx")
     assert code == 1 and err.count("\n") == 1 and "holds U+FFFF, which an XLSX file cannot hold" in err
     assert not (repo.path / "out.xlsx").exists()
@@ -200,13 +205,7 @@ def test_a_character_no_xlsx_can_hold_is_one_line_and_no_file(repo: Repo) -> Non
 
 @pytest.mark.parametrize("fmt", ["md", "html", "csv", "json", "xlsx"])
 def test_a_file_name_that_is_not_utf8_is_one_line_in_every_format(repo: Repo, fmt: str) -> None:
-    name = os.fsdecode(b"assessments/\x89\xee.toml")  # Shift_JIS bytes: git keeps them as they are
-    repo.write(name, text(base()))
-    repo.commit("初版")
-    d = base()
-    d["basic"]["affair"]["name"] = "健康管理事務（改）"
-    repo.write(name, text(d))
-    repo.commit("事務の名称")
+    _affair_renamed(repo, "健康管理事務（改）", os.fsdecode(b"assessments/\x89\xee.toml"))  # Shift_JIS bytes: git keeps them
     code, err = _run(repo, "--format", fmt, "-o", f"out.{fmt}")
     assert code == 1 and err.count("\n") == 1 and "not UTF-8" in err and "Traceback" not in err, err
     assert not (repo.path / f"out.{fmt}").exists()
@@ -215,12 +214,7 @@ def test_a_file_name_that_is_not_utf8_is_one_line_in_every_format(repo: Repo, fm
 @pytest.mark.parametrize("command,fmt", [("report", "md"), ("report", "html"), ("explain", "text")])
 def test_control_characters_are_shown_as_pictures_not_sent_to_the_reader(repo: Repo, command: str, fmt: str) -> None:
     # Markdown goes to a terminal by default: an ESC in a value must not drive it, nor a NUL cut the page.
-    repo.write("assessments/kenko.toml", text(base()))
-    repo.commit("初版")
-    d = base()
-    d["basic"]["affair"]["name"] = "健康\x1b[31m管理\x07事務\x00です\x7f\n二行目\u202eトセテ\u202c\x9b"
-    repo.write("assessments/kenko.toml", text(d))
-    repo.commit("事務の名称")
+    _affair_renamed(repo, "健康\x1b[31m管理\x07事務\x00です\x7f\n二行目\u202eトセテ\u202c\x9b")
     import subprocess
 
     res = subprocess.run([sys.executable, "-m", "piachange", command, "--since", "HEAD~1", "--format", fmt],
