@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from piachange import classify, model, parallel, paths
 from piachange.cache import ENV, Cache, key
-from piachange.causes import FileNames
+from piachange.causes import FileNames, commit_statements
 from piachange.compare import Comparer, Facts, Link, Snapshot, Version, delta
 from piachange.config import Config, load_config
 from piachange.document import DocumentError
@@ -105,6 +105,8 @@ def build(opts: Options, progress: Progress | None = None, staged: Staged | None
         try:
             builder = _Builder(hist, opts, progress, cache)
             report = builder.build()
+            if staged is not None:
+                builder.check_message(hist.commit(staged.until))
         except PiaError as e:
             if staged is None:
                 raise
@@ -375,16 +377,26 @@ class _Builder:
         if self.opts.date is not None:
             return self.opts.date
         newest = change.commits[-1] if change.commits else until
-        values = trailer_values(newest, "PIA-Date")
+        return self._stated_date(newest) or newest.date.astimezone(self.tz).date()
+
+    def _stated_date(self, commit: model.Commit) -> dt.date | None:
+        """Return the 変更日 a commit's PIA-Date trailer states, None without one; raise PiaError for a bad one."""
+        values = trailer_values(commit, "PIA-Date")
         if len(values) > 1:  # which one was meant is not ours to guess
-            raise PiaError(f"commit {newest.sha[:9]}: PIA-Date: {len(values)} trailers, {', '.join(values[:-1])}"
+            raise PiaError(f"commit {commit.sha[:9]}: PIA-Date: {len(values)} trailers, {', '.join(values[:-1])}"
                            f" and {values[-1]}: a commit has one 変更日, keep one")
         if values and values[0]:
             try:
                 return _printable(parse_date(values[0]))
             except WarekiError as e:
-                raise PiaError(f"commit {newest.sha[:9]}: PIA-Date: {e}") from None
-        return newest.date.astimezone(self.tz).date()
+                raise PiaError(f"commit {commit.sha[:9]}: PIA-Date: {e}") from None
+        return None
+
+    def check_message(self, commit: model.Commit) -> None:
+        """Raise PiaError for a PIA-* trailer of ``commit`` that a report would refuse, whether or not the
+        commit changed an item (the commit being made: a message-only amend changes none)."""
+        commit_statements(commit, self.config.ruleset.causes)
+        self._stated_date(commit)
 
     def _assessments(self, snap: Snapshot, until: model.Commit, changes: list[model.Change]) -> tuple[dict, ...]:
         """Return the assessments that have changes, in file order (their versions are known already)."""

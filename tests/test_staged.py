@@ -351,3 +351,20 @@ def test_explain_staged_text_names_the_commit_as_staged(repo: Repo, tmp_path: pa
     assert done.returncode == 0, done.stderr
     assert "  commit (staged) 2026-03-16 保管場所の変更 [PIA-Cause: システム更改]" in done.stdout.splitlines()
     assert "— PIA-Cause of the staged commit (保管場所の変更)" in done.stdout
+
+
+@pytest.mark.parametrize(("message", "text"), [
+    ("保管場所の変更\n\nPIA-Cause: システム更新\n", "unknown cause 'システム更新'"),
+    ("保管場所の変更\n\nPIA-Date: 2026-02-30\n", "PIA-Date: '2026-02-30' is not a date"),
+], ids=["cause", "date"])
+def test_a_wrong_trailer_fails_though_the_commit_changes_no_item(repo: Repo, tmp_path: pathlib.Path, message: str, text: str) -> None:
+    """A message-only `git commit --amend` (the usual way to fix a trailer) compares the index with the
+    commit it replaces: nothing changed, and the trailers are still checked."""
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    repo.commit("初版")
+    msg = tmp_path / "MSG"
+    msg.write_text(message, encoding="utf-8")
+    done = piachange("report", "--staged", "--message", str(msg), cwd=repo.path)
+    assert done.returncode == 1, done.stdout
+    [err] = done.stderr.splitlines()
+    assert err.startswith(f"Error: {msg}:3: the staged commit") and text in err, err
