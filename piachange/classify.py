@@ -160,17 +160,16 @@ def _trace(changes: list[model.Change], *, config: Config, per_commit: bool, why
                 reasons[j] = _reason(rs, first[j], subjects[j], stated[j], None, None)
             link = (changes[j], reasons[j])
         reason = _reason(rs, d, subj, stated[i], link, has_jizen)
-        warnings = [*stated[i].warnings, *_warnings(rs, d, subj, stated[i], link)]
+        ov = stated[i].override
+        # the rule's warning and the ※ 事後 warnings speak of the timing the rules gave: an override giving another drops them
+        judged = _warnings(rs, d, subj, stated[i], link) if ov is None or ov.timing == d.timing else []
+        warnings = [*stated[i].warnings, *judged]
         if stated[i].cause_reason and subj.cause is not None and "{reason}" not in _template(rs, d, subj):
             warnings.append(f"PIA-Reason 「{stated[i].cause_reason}」 is not in the 説明: its template has no {{reason}}"
                             f" (a [templates] entry or the cause's reason in piachange.toml can use it)")
         timing, rule_id, override = d.timing, _rule_id(d, subj), False
-        ov = stated[i].override
         if ov is not None:
             override, rule_id, reason = True, f"override:{ov.commit[:9]}", ov.reason
-            if d.rule.warning and ov.timing != d.timing:  # the rule's own warning speaks of the timing it gave
-                own = _fill(d.rule.warning, d, subj, stated[i], link)
-                warnings = [w for w in warnings if w != own]
             if subj.star and d.timing == "事前" and ov.timing == "事後":
                 warnings.append(f"override: {ov.describe()} files this ※ change 事後 although rule {d.rule.id} says 事前"
                                 f" — a 重要な変更 filed 事後 means the assessment was not re-run first (reason given: {ov.reason})")

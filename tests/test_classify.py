@@ -509,6 +509,19 @@ def test_a_timing_forced_against_the_rule_drops_the_rule_s_own_warning() -> None
     assert any("files this ※ change 事後 although rule star-substantive says 事前" in w for w in row.warnings)
 
 
+
+def test_a_row_forced_jizen_against_a_cause_drops_the_cause_s_jigo_warnings() -> None:
+    """A cause files the new 委託事項 事後 and warns so; PIA-Timing: 事前 files it 事前: the row no longer
+    says it was filed 事後."""
+    base = {"status": "委託する", "count": 1, "items": {"1": {"title": "運用保守", "contractor": "A社", "subcontract": "再委託しない"}}}
+    more = {"status": "委託する", "count": 2, "items": {"1": base["items"]["1"], "2": {"title": "入力", "contractor": "B社"}}}
+    chs = changes_between("zenkomoku", {"files": {"1": {"outsourcing": base}}}, {"files": {"1": {"outsourcing": more}}},
+                          trailers=(("PIA-Cause", "法令改正"), ("PIA-Timing", "事前"), ("PIA-Reason", "事前に評価を実施する")))
+    rows, _ = classify(chs, config=Config(), per_commit=True)
+    assert {(r.timing, r.override) for r in rows} == {("事前", True)}
+    assert not any("事後" in w for r in rows for w in r.warnings), [r.warnings for r in rows]
+
+
 # ---------------------------------------------------------------- assessments decided on their own
 
 _JUTEN_EDITS = [  # (before, after) of single items of a 重点項目評価書: ※ and not, law-only, deletions, 対象人数
