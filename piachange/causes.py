@@ -169,14 +169,16 @@ def parse_overrides(entries: Any, source: str, causes: tuple[Cause, ...]) -> tup
     return tuple(out)
 
 
-def commit_statements(commit: model.Commit, causes: tuple[Cause, ...]) -> tuple[Statement, ...]:
-    """Return what a commit's PIA-* trailers state; raise PiaError naming the commit for a bad one."""
-    return _commit_statements(commit.sha, commit.message.splitlines()[0] if commit.message else "", commit.trailers, causes)
+def commit_statements(commit: model.Commit, causes: tuple[Cause, ...], recorded: bool = False) -> tuple[Statement, ...]:
+    """Return what a commit's PIA-* trailers state; raise PiaError naming the commit for a bad one.
+    ``recorded``: the configuration records statements for the commit ([[overrides]]), which settle
+    what a PIA-Reason alone left unsaid in a commit that can no longer be changed."""
+    return _commit_statements(commit.sha, commit.message.splitlines()[0] if commit.message else "", commit.trailers, causes, recorded)
 
 
 @functools.lru_cache(maxsize=4096)
 def _commit_statements(sha: str, subject: str, trailers: tuple[tuple[str, str], ...],
-                       causes: tuple[Cause, ...]) -> tuple[Statement, ...]:
+                       causes: tuple[Cause, ...], recorded: bool = False) -> tuple[Statement, ...]:
     who = f"commit {sha[:9]} ({subject})" if subject else f"commit {sha[:9]}"
     out: list[Statement] = []
     timings: list[tuple[str, tuple[str, ...]]] = []
@@ -212,9 +214,10 @@ def _commit_statements(sha: str, subject: str, trailers: tuple[tuple[str, str], 
         raise PiaError(f"{who}: {len(timings)} PIA-Timing trailers but {len(reasons)} PIA-Reason trailers: give one reason, or one per PIA-Timing")
     for i, (timing, scope) in enumerate(timings):
         out.append(Statement(sha, f"PIA-Timing of {who}", None, timing, reasons[i if len(reasons) > 1 else 0], scope))
-    if reasons and not timings and not out:  # a forgotten PIA-Timing would leave the row to the rules, silently
+    if reasons and not timings and not out and not recorded:  # a forgotten PIA-Timing would leave the row to the rules, silently
         raise PiaError(f"{who}: PIA-Reason without PIA-Timing or PIA-Cause decides nothing: state the timing"
-                       " (PIA-Timing: 事前 or 事後) or the cause (PIA-Cause) it explains")
+                       " (PIA-Timing: 事前 or 事後) or the cause (PIA-Cause) it explains; for a commit already shared,"
+                       " record them in piachange.toml ([[overrides]])")
     if reasons and not timings:
         out = [Statement(s.commit, s.origin, s.cause, s.timing, reasons[0], s.scope) for s in out]
     return tuple(out)

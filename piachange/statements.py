@@ -84,7 +84,8 @@ class Statements:
 
     def _said(self, c: model.Commit) -> tuple[Statement, ...]:
         if c.sha not in self.said:
-            self.said[c.sha] = commit_statements(c, self.rs.causes)
+            recorded = any(c.sha.lower().startswith(o.commit) for o in self.rs.overrides)
+            self.said[c.sha] = commit_statements(c, self.rs.causes, recorded)
         return self.said[c.sha]
 
     def _plain(self, c: model.Commit) -> _Plain | None:

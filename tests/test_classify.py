@@ -209,6 +209,20 @@ def test_a_cause_recorded_after_the_fact_in_the_configuration(repo: Repo) -> Non
     assert (row.timing, row.rule, row.override) == ("事後", "cause:law", False)
 
 
+
+def test_a_pia_reason_alone_in_a_commit_made_before_it_was_refused_is_settled_in_the_configuration(repo: Repo) -> None:
+    """A shared commit cannot be changed: a statement recorded for it replaces what its PIA-Reason left unsaid."""
+    repo.write(FILE, juten("番号法第19条第7号", {}))
+    first = repo.commit("初版")
+    repo.write(FILE, juten("番号法第19条第8号", {}))
+    sha = repo.commit("号ずれ\n\nPIA-Reason: 法改正による号ずれ")
+    with pytest.raises(PiaError, match=r"PIA-Reason without PIA-Timing or PIA-Cause decides nothing.*\[\[overrides\]\]"):
+        build_report(Options(since=first, repo=str(repo.path)))
+    repo.write("piachange.toml", f'[[overrides]]\ncommit = "{sha}"\ncause = "法令改正"\n')
+    [row] = build_report(Options(since=first, repo=str(repo.path))).rows
+    assert (row.timing, row.rule) == ("事後", "cause:law")
+
+
 def test_an_unknown_cause_names_the_commit_and_lists_the_known_ones(repo: Repo) -> None:
     repo.write(FILE, juten("番号法第19条第7号", {}))
     first = repo.commit("初版")
