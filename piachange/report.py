@@ -402,17 +402,19 @@ class _Builder:
         """Return the assessments that have changes, in file order (their versions are known already)."""
         out: dict[str, dict] = {}
         files = {ch.file for ch in changes}
-        if files - set(snap):  # a file renamed in the range (--per-commit rows name the path of their commit): its
-            # version at the end, the same blob when nothing changed since, may be known by its old path
-            moved = {ch.assessment for ch in changes if ch.file not in snap}
-            self.compare.prefetch_versions([(m, blob) for m in files - set(snap) for blob in snap.values()])  # warm: by the cache
+        self.compare.prefetch_versions([(p, blob) for p, blob in snap.items() if p in files])
+        there = {self._end_version(snap, p, until).name for p in files if p in snap}
+        moved = {ch.assessment for ch in changes} - there
+        if moved:  # a file renamed in the range (--per-commit rows name the path of their commit, which may be gone
+            # or, after a swap, hold another assessment): its version at the end, the same blob when nothing changed
+            # since, may be known by its old path
+            self.compare.prefetch_versions([(m, blob) for m in files for blob in snap.values()])  # warm: by the cache
             by_blob = {b: f for (_, b), f in self.compare.known.items() if f is not None}
             files |= {p for p, blob in snap.items() if blob in by_blob and Version(p, blob, "", *by_blob[blob]).name in moved}
-        self.compare.prefetch_versions([(p, blob) for p, blob in snap.items() if p in files])
+            self.compare.prefetch_versions([(p, blob) for p, blob in snap.items() if p in files])
         for p, blob in snap.items():
             if p in files:
-                v = self.compare.version(p, blob, until, strict=True)
-                assert v is not None
+                v = self._end_version(snap, p, until)
                 out[p] = {"assessment": v.name, "file": p, "form": v.form, "title": v.title, "number": v.number,
                           "organization": v.organization}
         named = {a["assessment"] for a in out.values()}
@@ -422,6 +424,11 @@ class _Builder:
                 out[ch.file] = {"assessment": ch.assessment, "file": ch.file, "form": ch.form, "title": "", "number": ch.number,
                                 "organization": ""}
         return tuple(out.values())
+
+    def _end_version(self, snap: Snapshot, p: str, until: model.Commit) -> Version:
+        v = self.compare.version(p, snap[p], until, strict=True)
+        assert v is not None
+        return v
 
 
 def _walk_apart(opts: Options, cache_dir: str | None, shas: list[str], scope: tuple[str, ...], then: Then

@@ -236,6 +236,32 @@ def test_per_commit_rows_of_a_file_renamed_in_the_range_are_one_assessment_named
         assert len(report.rows) == (2 if edited_after else 1)
 
 
+
+def test_per_commit_rows_of_two_assessments_that_swapped_paths_are_each_listed_under_its_path_at_the_end(repo: Repo) -> None:
+    """kenko.toml and other.toml swap paths: the rows of 呉市長 27 from before the swap name kenko.toml,
+    which holds 呉市長 28 at the end; 呉市長 27 is listed under other.toml with its title all the same."""
+    other = "assessments/other.toml"
+    a, b = base(), base()
+    b["cover"]["number"] = "28"
+    repo.write(KENKO, text(a))
+    repo.write(other, text(b))
+    first = repo.commit("初版")
+    a["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write(KENKO, text(a))
+    repo.commit("役職名")
+    os.rename(repo.path / KENKO, repo.path / "assessments/t.toml")
+    os.rename(repo.path / other, repo.path / KENKO)
+    os.rename(repo.path / "assessments/t.toml", repo.path / other)
+    repo.commit("ファイル名の入替え")
+    b["basic"]["department"]["head_title"] = "健康づくり課長"
+    repo.write(KENKO, text(b))
+    repo.commit("役職名")
+    for cache in (False, True, True):  # without the cache, then cold and warm
+        report = build_report(Options(since=first, repo=str(repo.path), per_commit=True, cache=cache))
+        assert sorted((a["assessment"], a["file"], bool(a["title"])) for a in report.assessments) == [
+            ("呉市長 27", other, True), ("呉市長 28", KENKO, True)]
+
+
 def test_a_name_given_to_another_assessment_after_its_own_moved_on(repo: Repo) -> None:
     """kenko.toml → kenko-zoshin.toml → kenko-2026.toml, then another assessment takes kenko.toml: the net
     report pairs the files by identity, as every commit did, not the two kenko.toml by their path."""
