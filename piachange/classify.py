@@ -431,7 +431,10 @@ def _warnings(rs: RuleSet, d: Decision, s: Subject, st: Stated, link: tuple[mode
         formal = (_fewer(ch.before, ch.after) if ch.kind == model.COUNT
                   else only_law_differs(ch.before_text, ch.after_text) or only_digits_differ(ch.before_text, ch.after_text))
         if d.rule.timing == "cause" and s.cause is not None:
-            if not formal:
+            if not formal and ch.kind == model.COUNT:  # only digits differ: a warning saying more did would be untrue
+                out.append(f"※ 件数 went up, filed 事後 because of the stated cause {s.cause.label}: a higher count adds what it"
+                           " counts (a new 委託事項): confirm it is not a 重要な変更")
+            elif not formal:
                 out.append(f"※ item filed 事後 because of the stated cause {s.cause.label}, but more than law references or digits"
                            " changed: confirm it is not a 重要な変更")
         else:
