@@ -211,6 +211,11 @@ def test_renamed_file_with_the_same_number_is_a_content_diff(repo: Repo) -> None
         assert (ch.kind, ch.file, ch.old_file, ch.assessment) == (model.MODIFIED, "assessments/kenko-zoshin.toml", KENKO, "呉市長 27")
 
 
+def per_commit_three_ways(repo: Repo, since: str) -> list[model.Report]:
+    """Return the per-commit report without the cache, then cold and warm: all three must agree."""
+    return [build_report(Options(since=since, repo=str(repo.path), per_commit=True, cache=cache)) for cache in (False, True, True)]
+
+
 @pytest.mark.parametrize("edited_after", [True, False], ids=["edited-after-the-rename", "not-edited-after"])
 def test_per_commit_rows_of_a_file_renamed_in_the_range_are_one_assessment_named_by_its_last_path(
         repo: Repo, edited_after: bool) -> None:
@@ -228,13 +233,11 @@ def test_per_commit_rows_of_a_file_renamed_in_the_range_are_one_assessment_named
         d["basic"]["department"]["head_title"] = "健康づくり課長"
         repo.write("assessments/kenko-zoshin.toml", text(d))
         repo.commit("役職名")
-    for cache in (False, True, True):  # without the cache, then cold and warm
-        report = build_report(Options(since=first, repo=str(repo.path), per_commit=True, cache=cache))
+    for report in per_commit_three_ways(repo, first):
         assert [(a["assessment"], a["file"], bool(a["title"])) for a in report.assessments] == [
             ("呉市長 27", "assessments/kenko-zoshin.toml", True)]
         assert not [f for f in report.findings if "are both assessment" in f.message]
         assert len(report.rows) == (2 if edited_after else 1)
-
 
 
 def test_per_commit_rows_of_two_assessments_that_swapped_paths_are_each_listed_under_its_path_at_the_end(repo: Repo) -> None:
@@ -256,8 +259,7 @@ def test_per_commit_rows_of_two_assessments_that_swapped_paths_are_each_listed_u
     b["basic"]["department"]["head_title"] = "健康づくり課長"
     repo.write(KENKO, text(b))
     repo.commit("役職名")
-    for cache in (False, True, True):  # without the cache, then cold and warm
-        report = build_report(Options(since=first, repo=str(repo.path), per_commit=True, cache=cache))
+    for report in per_commit_three_ways(repo, first):
         assert sorted((a["assessment"], a["file"], bool(a["title"])) for a in report.assessments) == [
             ("呉市長 27", other, True), ("呉市長 28", KENKO, True)]
 
