@@ -135,7 +135,10 @@ def _trace(changes: list[model.Change], *, config: Config, per_commit: bool, why
     findings, flagged = threshold_findings(changes, per_commit)
     links = Links(changes, subjects, rs)
     for j, d in enumerate(first):
-        if d.stable and d.timing == "事前":
+        # a row others go with is 事前 in the table: by a rule that did not look at the submission, or forced
+        # (a ※ change forced 事後 takes nothing with it; one forced 事前 does, as one the rules filed so)
+        ov = stated[j].override
+        if (ov.timing if ov is not None else d.timing if d.stable else None) == "事前":
             links.add(groups[j], j)
     adding: dict[tuple[str, ...], int] = {}
     for j, ch in enumerate(changes):
@@ -157,7 +160,8 @@ def _trace(changes: list[model.Change], *, config: Config, per_commit: bool, why
         if linked:
             j = linked[0]
             if j not in reasons:
-                reasons[j] = _reason(rs, first[j], subjects[j], stated[j], None, None)
+                forced = stated[j].override
+                reasons[j] = forced.reason if forced is not None else _reason(rs, first[j], subjects[j], stated[j], None, None)
             link = (changes[j], reasons[j])
         reason = _reason(rs, d, subj, stated[i], link, has_jizen)
         ov = stated[i].override

@@ -536,6 +536,36 @@ def test_a_row_forced_jizen_against_a_cause_drops_the_cause_s_jigo_warnings() ->
     assert not any("事後" in w for r in rows for w in r.warnings), [r.warnings for r in rows]
 
 
+def _moved_to_the_cloud(trailers: tuple[tuple[str, str], ...]) -> dict[str, tuple[str, str, str]]:
+    """Classify a 全項目 commit moving 保管場所 (※), 消去方法 and 備考 (no ※) to one system; {item key: (timing, rule, 説明)}."""
+    def files(location: str, erasure: str, remarks: str) -> dict[str, Any]:
+        return {"files": {"1": {"storage": {"location": location, "erasure": erasure}, "remarks": {"text": remarks}}}}
+
+    chs = changes_between("zenkomoku", files("庁舎内サーバー室のサーバーに保管する。", "保存期間を過ぎた情報はシステムで削除する。", ""),
+                          files("ガバメントクラウド上の健康管理システムに保管する。",
+                                "保存期間を過ぎた情報はガバメントクラウド上の健康管理システムで削除する。",
+                                "ガバメントクラウド上の健康管理システムへ移行した。"), trailers=trailers)
+    rows, _ = classify(chs, config=Config(), per_commit=True)
+    return {r.change.path[-2 if r.change.path[-1] == "text" else -1]: (r.timing, r.rule, r.reason) for r in rows}
+
+
+def test_a_star_change_forced_jigo_takes_no_row_with_it() -> None:
+    """Rows linked to a 事前 row go with it (accompanies-jizen); a ※ row the person forced 事後 is not 事前
+    in the table, so the rows linked to it are not filed 事前 on its account."""
+    assert {k: v[:2] for k, v in _moved_to_the_cloud(()).items()} == {
+        "location": ("事前", "star-substantive"), "erasure": ("事前", "accompanies-jizen"), "remarks": ("事前", "accompanies-jizen")}
+    forced = _moved_to_the_cloud((("PIA-Timing", "事後 (Ⅱ-6①保管場所)"), ("PIA-Reason", "表記の統一のみ")))
+    assert {k: v[:2] for k, v in forced.items()} == {
+        "location": ("事後", "override:bbbbbbbbb"), "erasure": ("事後", "default-jigo"), "remarks": ("事後", "default-jigo")}
+
+
+def test_a_change_forced_jizen_takes_its_linked_rows_with_it() -> None:
+    forced = _moved_to_the_cloud((("PIA-Timing", "事前 (Ⅱ-6③消去方法)"), ("PIA-Timing", "事後 (Ⅱ-6①保管場所)"),
+                                  ("PIA-Reason", "消去の方法が変わるため"), ("PIA-Reason", "表記の統一のみ")))
+    assert forced["erasure"] == ("事前", "override:bbbbbbbbb", "消去の方法が変わるため")
+    assert forced["remarks"] == ("事前", "accompanies-jizen", "消去の方法が変わるため")  # the 説明 of the row it goes with
+
+
 # ---------------------------------------------------------------- assessments decided on their own
 
 _JUTEN_EDITS = [  # (before, after) of single items of a 重点項目評価書: ※ and not, law-only, deletions, 対象人数
