@@ -408,7 +408,8 @@ class _Builder:
         if moved:  # a file renamed in the range (--per-commit rows name the path of their commit, which may be gone
             # or, after a swap, hold another assessment): its version at the end, the same blob when nothing changed
             # since, may be known by its old path
-            self.compare.prefetch_versions([(m, blob) for m in files for blob in snap.values()])  # warm: by the cache
+            olds = {ch.file for ch in changes if ch.assessment in moved}  # the paths its rows name
+            self.compare.prefetch_versions([(m, blob) for m in olds for blob in snap.values()])  # warm: by the cache
             by_blob = {b: f for (_, b), f in self.compare.known.items() if f is not None}
             files |= {p for p, blob in snap.items() if blob in by_blob and Version(p, blob, "", *by_blob[blob]).name in moved}
             self.compare.prefetch_versions([(p, blob) for p, blob in snap.items() if p in files])
