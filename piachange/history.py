@@ -265,16 +265,18 @@ class History:
     # ------------------------------------------------------------ paths and trees
 
     def scope(self, paths: Iterable[str], cwd: str) -> tuple[str, ...]:
-        """Return repository-relative paths for PATH arguments (default: assessments/).
+        """Return repository-relative paths for PATH arguments (default: the repository's assessments/,
+        wherever the command runs).
 
         A relative PATH is taken from the current directory when that lies inside the
         repository, else from the repository root (``--repo DIR`` run from elsewhere).
         """
         out: list[str] = []
+        given = list(paths)
         base = os.path.realpath(cwd)
-        if os.path.commonpath([base, self.root]) != self.root:
+        if os.path.commonpath([base, self.root]) != self.root or not given:
             base = self.root
-        for p in list(paths) or [DEFAULT_SCOPE]:
+        for p in given or [DEFAULT_SCOPE]:
             full = os.path.realpath(os.path.join(base, p))
             if os.path.commonpath([full, self.root]) != self.root:
                 raise PiaError(f"{p}: outside the repository {self.root}")

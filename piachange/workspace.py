@@ -16,6 +16,19 @@ from piachange.reassessment import reassessment_due
 DEFAULT_DIR = "assessments"
 
 
+def default_dir() -> str:
+    """Return the assessments/ a command without PATH works on: the one in the current directory, else
+    in the nearest directory above it, up to the repository's top (so it works from inside assessments/)."""
+    here = d = os.getcwd()
+    while True:
+        found = os.path.join(d, DEFAULT_DIR)
+        if os.path.isdir(found):
+            return os.path.relpath(found, here)
+        if os.path.exists(os.path.join(d, ".git")) or os.path.dirname(d) == d:
+            return DEFAULT_DIR  # none: said as 'assessments: no such file or directory'
+        d = os.path.dirname(d)
+
+
 def expand(paths: list[str]) -> list[str]:
     """Return the .toml files named by ``paths`` (directories searched recursively), sorted.
 
@@ -23,7 +36,7 @@ def expand(paths: list[str]) -> list[str]:
     that reading it reports the problem next to the other files' results.
     """
     out: list[str] = []
-    for p in paths or [DEFAULT_DIR]:
+    for p in paths or [default_dir()]:
         found: list[str] = []
         if os.path.isdir(p):
             for root, dirs, files in os.walk(p):

@@ -672,3 +672,22 @@ def test_the_console_script_tunes_the_collector_and_tests_keep_the_default() -> 
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out == "50000 True\n"
     assert gc.get_threshold()[0] < 50_000
+
+
+def test_without_a_path_the_repository_s_assessments_are_reported_from_any_directory(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    """Like git, the commands work from inside the repository: from assessments/ itself, the default is
+    still the repository's assessments/, not assessments/assessments (0 rows, silently)."""
+    repo.write(KENKO, text(base()))
+    first = repo.commit("初版")
+    d = base()
+    d["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write(KENKO, text(d))
+    repo.commit("役職名")
+    (repo.path / "assessments" / "sub").mkdir()
+    at_top = cli(["report", "--since", first, "--format", "json"], repo.path, monkeypatch, capsysbinary)
+    for where in (repo.path / "assessments", repo.path / "assessments" / "sub"):
+        assert cli(["report", "--since", first, "--format", "json"], where, monkeypatch, capsysbinary) == at_top
+        assert len(rows_of(at_top[1])) == 1
+        code, _, err = cli(["check"], where, monkeypatch, capsysbinary)
+        assert (code, err.splitlines()[-1]) == (0, "1 file(s) ok"), err
