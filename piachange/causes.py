@@ -27,7 +27,7 @@ from piachange.document import complete
 from piachange.errors import PiaError
 from piachange.predicates import glob_matches, is_glob
 from piachange.resolve import file_free, matches, norm_label, resolve_printed
-from piachange.schema import FORM_KINDS, Form, load_form, lookup, pattern_of
+from piachange.schema import FORM_KINDS, Form, load_form, lookup, named_instance
 
 TIMINGS = ("事前", "事後")
 CAUSE_TIMINGS = ("事前", "事後", "revision")
@@ -265,7 +265,7 @@ class ScopeIndex:
                 then = self.named.get((c.sha, ch.assessment)) if self.named is not None else None
                 # a net change carries the names at the end of the range; the commit named its files as they were then
                 for path, name in then if then is not None else ((ch.path, ch.named),) if ch.named else ():
-                    names[_named_instance(load_form(ch.form), path)] = name
+                    names[named_instance(load_form(ch.form), path) or path] = name
         return out
 
     def covers(self, st: Statement, change: model.Change, sha: str) -> bool:
@@ -322,13 +322,13 @@ class ScopeIndex:
         form = load_form(form_kind)
         paths, names = self.changed.get((sha, assessment, form_kind), (set(), {}))
         data = _skeleton(form_kind)
-        if names:  # several files: a file the commit did not change is not the skeleton's unnamed first one
-            _drop_unnamed(form, data, paths)
-        for p in paths:
-            _plant(data, p)
-
         def changed(target: tuple[str, ...]) -> bool:
             return any(p[: len(target)] == target for p in paths)
+
+        if names:  # several files: a file the commit did not change is not the skeleton's unnamed first one
+            _drop_unnamed(form, data, changed)
+        for p in paths:
+            _plant(data, p)
 
         try:
             found: tuple[str, ...] | None = resolve_printed(form, data, entry, names, prefer=changed).path
@@ -360,34 +360,23 @@ class ScopeIndex:
         return None if changed(found) else found  # a changed file is named in the table: its name was wrong
 
 
-def _drop_unnamed(form: Form, data: dict[str, Any], paths: set[tuple[str, ...]]) -> None:
+def _drop_unnamed(form: Form, data: dict[str, Any], changed: Callable[[tuple[str, ...]], bool]) -> None:
     """Remove from a skeleton the instances of each repeat that names its instances (特定個人情報ファイル)
-    that hold none of ``paths``: in an assessment with several files each file is named, and the
+    that hold nothing ``changed``: in an assessment with several files each file is named, and the
     skeleton's first instance, unnamed, would stand for a file it is not (「Ⅱ 特定個人情報ファイルの概要」
     would name files.1 alone, not the whole of Ⅱ)."""
     for node in form.nodes:
         if node.named_by and node.key == "*":
             table = lookup(data, tuple(node.parts[:-1]))
             if isinstance(table, dict):
-                for k in [k for k in table if k.isdigit()]:
-                    inst = (*node.parts[:-1], k)
-                    if not any(p[: len(inst)] == inst for p in paths):
-                        del table[k]
+                for k in [k for k in table if k.isdigit() and not changed((*node.parts[:-1], k))]:
+                    del table[k]
 
 
 _NAMED = re.compile(r"\s*[(（][^()（）]+[)）]")
 _OTHER_FILE = ("",)  # an item of a file the commit did not change: a path no change has
 FileNames = tuple[tuple[tuple[str, ...], str], ...]  # (item path, the name of the file it is in) of one commit's items
 _Changed = tuple[set[tuple[str, ...]], dict[tuple[str, ...], str]]
-
-
-def _named_instance(form: Form, path: tuple[str, ...]) -> tuple[str, ...]:
-    """Return the instance on ``path`` whose name the 項目 prints (files.2 of files.2.profile, risks.2 of risks.2.…)."""
-    for k in range(len(path), 0, -1):
-        node = form.by_path.get(pattern_of(form, path[:k]))
-        if node is not None and node.named_by and path[k - 1].isdigit():
-            return path[:k]
-    return path
 
 
 def _skeleton(form_kind: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
 from piachange.errors import PiaError
-from piachange.schema import Form, Node, instance_names, pattern_of
+from piachange.schema import Form, Node, instance_names, named_instance
 
 _ROMAN = {"Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV", "Ⅴ": "V", "Ⅵ": "VI", "Ⅶ": "VII", "Ⅷ": "VIII", "Ⅸ": "IX", "Ⅹ": "X"}
 _DASHES = {"‐", "−", "–", "—", "ー"}
@@ -104,14 +104,10 @@ def resolve_printed(form: Form, data: dict, query: str, names: Mapping[tuple[str
 
 
 def file_free(form: Form, path: tuple[str, ...]) -> tuple[str, ...]:
-    """Return the path with the instance of each repeat that names its instances (a 特定個人情報ファイル) left out:
+    """Return the path with the instance of the repeat that names its instances (a 特定個人情報ファイル) left out:
     the same item of two files gives the same answer, two different items do not."""
-    out = list(path)
-    for k in range(1, len(path) + 1):
-        node = form.by_path.get(pattern_of(form, path[:k]))
-        if node is not None and node.named_by and path[k - 1].isdigit():
-            out[k - 1] = "*"
-    return tuple(out)
+    inst = named_instance(form, path)
+    return path if inst is None else (*inst[:-1], "*", *path[len(inst):])
 
 
 def _one(form: Form, data: dict, query: str, exact: list[Item], names: Mapping[tuple[str, ...], str] | None = None) -> Item:

@@ -230,6 +230,16 @@ def with_instances(pattern: str, template: Sequence[str], path: Sequence[str]) -
     return tuple(next(numbers, "*") if c == "*" else c for c in pattern.split("."))
 
 
+def named_instance(form: Form, path: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Return the instance on ``path`` of a repeat that names its instances (named_by: files.2 of
+    files.2.profile, risks.2 of risks.2.…), or None where the path is in none."""
+    for k in range(1, len(path) + 1):
+        node = form.by_path.get(pattern_of(form, path[:k]))
+        if node is not None and node.named_by and path[k - 1].isdigit():
+            return path[:k]
+    return None
+
+
 def instance_names(form: Form, *versions: dict) -> dict[tuple[str, ...], str]:
     """Return {instance path: name} for the instances of each repeat that names them (named_by)
     where a version has more than one: the name the 項目 prints after the instance's heading, so

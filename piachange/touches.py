@@ -20,30 +20,27 @@ class Touches:
         self.same: dict[str, str] = {}  # identity -> the one standing for all of its assessment's identities
         for _, _, links in touched:
             for a, b in links:
-                ra, rb = self._one(a), self._one(b)
+                ra, rb = self.one(a), self.one(b)
                 if ra != rb:
                     self.same[rb] = ra
         self.at: dict[tuple[str, tuple[str, ...]], set[int]] = {}  # commits that changed exactly this path
         self.below: dict[tuple[str, tuple[str, ...]], set[int]] = {}  # … this path or anything inside it
         for i, (_, items, _) in enumerate(touched):
             for assessment, path in items:
-                one = self._one(assessment)
+                one = self.one(assessment)
                 self.at.setdefault((one, path), set()).add(i)
                 for k in range(len(path) + 1):
                     self.below.setdefault((one, path[:k]), set()).add(i)
 
     def one(self, name: str) -> str:
         """Return the identity standing for all of an assessment's identities in the range."""
-        return self._one(name)
-
-    def _one(self, name: str) -> str:
         while name in self.same:
             name = self.same[name]
         return name
 
     def of(self, change: model.Change) -> tuple[model.Commit, ...]:
         """Return the commits that touched ``change``'s item, oldest first."""
-        one = self._one(change.assessment)
+        one = self.one(change.assessment)
         found = set(self.below.get((one, change.path), ()))
         for k in range(len(change.path)):
             found |= self.at.get((one, change.path[:k]), set())
