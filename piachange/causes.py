@@ -15,6 +15,7 @@ statement covers every item the commit changed that no scoped statement of the s
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import functools
 import re
@@ -28,6 +29,7 @@ from piachange.errors import PiaError
 from piachange.predicates import glob_matches, is_glob
 from piachange.resolve import file_free, matches, norm_label, resolve_printed
 from piachange.schema import FORM_KINDS, Form, load_form, lookup, named_instance
+from piachange.trailers import commit_line, trailer_lines
 
 TIMINGS = ("事前", "事後")
 CAUSE_TIMINGS = ("事前", "事後", "revision")
@@ -74,6 +76,12 @@ class Statement:
     reason: str = ""
     scope: tuple[str, ...] = ()
     file: str = ""  # recorded overrides: limit to one assessment (path or 評価書番号)
+    line: int = 0  # the line of the commit message it was said on (0: piachange.toml, or not known)
+
+    @property
+    def where(self) -> str:
+        """Return where it was said, for an error: with the line of the message when known."""
+        return f"{self.origin}, message line {self.line}" if self.line else self.origin
 
     @property
     def is_override(self) -> bool:
@@ -170,56 +178,65 @@ def parse_overrides(entries: Any, source: str, causes: tuple[Cause, ...]) -> tup
 
 
 def commit_statements(commit: model.Commit, causes: tuple[Cause, ...], recorded: bool = False) -> tuple[Statement, ...]:
-    """Return what a commit's PIA-* trailers state; raise PiaError naming the commit for a bad one.
-    ``recorded``: the configuration records statements for the commit ([[overrides]]), which settle
-    what a PIA-Reason alone left unsaid in a commit that can no longer be changed."""
-    return _commit_statements(commit.sha, commit.message.splitlines()[0] if commit.message else "", commit.trailers, causes, recorded)
+    """Return what a commit's PIA-* trailers state; raise PiaError naming the commit and the line
+    of its message for a bad one. ``recorded``: the configuration records statements for the
+    commit ([[overrides]]), which settle what a PIA-Reason alone left unsaid in a commit that can
+    no longer be changed."""
+    return _commit_statements(commit.sha, commit.message, commit.trailers, causes, recorded)
 
 
 @functools.lru_cache(maxsize=4096)
-def _commit_statements(sha: str, subject: str, trailers: tuple[tuple[str, str], ...],
+def _commit_statements(sha: str, message: str, trailers: tuple[tuple[str, str], ...],
                        causes: tuple[Cause, ...], recorded: bool = False) -> tuple[Statement, ...]:
-    who = f"commit {sha[:9]} ({subject})" if subject else f"commit {sha[:9]}"
+    who = commit_line(sha, message)
+    lines = trailer_lines(message)
+    if len(lines) != len(trailers):  # trailers not read from this message (made by hand)
+        lines = (0,) * len(trailers)
+
+    def at(i: int) -> str:
+        return commit_line(sha, message, lines[i])
+
     out: list[Statement] = []
-    timings: list[tuple[str, tuple[str, ...]]] = []
-    reasons: list[str] = []
-    for key, value in trailers:
+    timings: list[tuple[str, tuple[str, ...], int]] = []
+    reasons: list[tuple[str, int]] = []
+    for i, (key, value) in enumerate(trailers):
         canon = next((t for t in TRAILERS if t.lower() == key.strip().lower()), None)
         if canon is None:
             known = (*TRAILERS, *OTHER_TRAILERS)
             if key.strip().lower().startswith("pia-") and key.strip().lower() not in {t.lower() for t in known}:
-                raise PiaError(f"{who}: unknown trailer '{key}'{_hint(key, known)}")
+                raise PiaError(f"{at(i)}: unknown trailer '{key}'{_hint(key, known)}")
             continue
         if canon == "PIA-Reason":
             if not value.strip():
-                raise PiaError(f"{who}: empty PIA-Reason")
-            reasons.append(value.strip())
+                raise PiaError(f"{at(i)}: empty PIA-Reason")
+            reasons.append((value.strip(), i))
             continue
-        name, scope = split_statement(value, who, canon)
+        name, scope = split_statement(value, at(i), canon)
         if canon == "PIA-Cause":
             cause = find_cause(causes, name)
             if cause is None:
                 close = difflib.get_close_matches(norm_name(name), [norm_name(n) for c in causes for n in c.names()], n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise PiaError(f"{who}: unknown cause {name!r} in PIA-Cause{hint}; known causes: {known_causes(causes)}")
-            out.append(Statement(sha, f"PIA-Cause of {who}", cause, scope=scope))
+                raise PiaError(f"{at(i)}: unknown cause {name!r} in PIA-Cause{hint}; known causes: {known_causes(causes)}")
+            out.append(Statement(sha, f"PIA-Cause of {who}", cause, scope=scope, line=lines[i]))
         else:
             timing = unicodedata.normalize("NFKC", name).strip()
             if timing not in TIMINGS:
-                raise PiaError(f"{who}: PIA-Timing must be 事前 or 事後, not {name!r}")
-            timings.append((timing, scope))
+                raise PiaError(f"{at(i)}: PIA-Timing must be 事前 or 事後, not {name!r}")
+            timings.append((timing, scope, i))
     if timings and not reasons:
-        raise PiaError(f"{who}: PIA-Timing needs a PIA-Reason trailer that says why")
+        raise PiaError(f"{at(timings[0][2])}: PIA-Timing needs a PIA-Reason trailer that says why")
     if timings and len(reasons) not in (1, len(timings)):
-        raise PiaError(f"{who}: {len(timings)} PIA-Timing trailers but {len(reasons)} PIA-Reason trailers: give one reason, or one per PIA-Timing")
-    for i, (timing, scope) in enumerate(timings):
-        out.append(Statement(sha, f"PIA-Timing of {who}", None, timing, reasons[i if len(reasons) > 1 else 0], scope))
+        raise PiaError(f"{at(timings[0][2])}: {len(timings)} PIA-Timing trailers but {len(reasons)} PIA-Reason trailers:"
+                       " give one reason, or one per PIA-Timing")
+    for n, (timing, scope, i) in enumerate(timings):
+        out.append(Statement(sha, f"PIA-Timing of {who}", None, timing, reasons[n if len(reasons) > 1 else 0][0], scope, line=lines[i]))
     if reasons and not timings and not out and not recorded:  # a forgotten PIA-Timing would leave the row to the rules, silently
-        raise PiaError(f"{who}: PIA-Reason without PIA-Timing or PIA-Cause decides nothing: state the timing"
+        raise PiaError(f"{at(reasons[0][1])}: PIA-Reason without PIA-Timing or PIA-Cause decides nothing: state the timing"
                        " (PIA-Timing: 事前 or 事後) or the cause (PIA-Cause) it explains; for a commit already shared,"
                        " record them in piachange.toml ([[overrides]])")
     if reasons and not timings:
-        out = [Statement(s.commit, s.origin, s.cause, s.timing, reasons[0], s.scope) for s in out]
+        out = [dataclasses.replace(s, reason=reasons[0][0]) for s in out]
     return tuple(out)
 
 
@@ -301,7 +318,7 @@ class ScopeIndex:
             if is_glob(entry):
                 forms = sorted({f for _, f in where})
                 if not any(glob_names_node(entry, f, printed=True) for f in forms):
-                    raise PiaError(f"{st.origin}: scope entry {entry!r} names no item of a {'/'.join(forms)} form")
+                    raise PiaError(f"{st.where}: scope entry {entry!r} names no item of a {'/'.join(forms)} form")
                 continue
             errors: list[PiaError] = []
             for assessment, f in where:
@@ -335,7 +352,7 @@ class ScopeIndex:
         except PiaError as e:
             found = self._unnamed(form, data, entry, names, changed) if "names" not in str(e) else None
             if found is None and (strict or "names" in str(e)):
-                raise PiaError(f"{st.origin}: scope entry {entry!r}: {e}") from None
+                raise PiaError(f"{st.where}: scope entry {entry!r}: {e}") from None
         self.cache[key] = found
         return found
 

@@ -39,6 +39,7 @@ from piachange.document import Document
 from piachange.errors import DocumentError, PiaError
 from piachange.model import Commit
 from piachange.sections import Builder
+from piachange.trailers import parse_trailers
 from piachange.wareki import WarekiError, parse_date
 
 DEFAULT_SCOPE = "assessments"
@@ -47,39 +48,6 @@ LATER_BYTES = 64 << 20  # answers one background cat-file writes before a new on
 BATCH = 256  # objects asked of cat-file at once: the requests stay well inside a pipe buffer
 Delta = tuple[str, str | None, str | None]  # path, blob before, blob after (None: not there)
 _DATE_LIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}$|(明治|大正|昭和|平成|令和)")  # a --since or --until meant as a date
-_TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
-
-
-def parse_trailers(message: str) -> tuple[tuple[str, str], ...]:
-    """Return the ``Key: value`` trailers of a commit message's last paragraph, in order.
-
-    As git does, the trailer block is the last paragraph (never the subject), every line of it
-    must be a trailer or an indented continuation of the previous one.
-    """
-    paragraphs = [p for p in re.split(r"\n[ \t]*\n", message.strip()) if p.strip()]
-    if len(paragraphs) < 2:
-        return ()
-    out: list[list[str]] = []
-    for line in paragraphs[-1].splitlines():
-        if line[:1] in (" ", "\t") and out:
-            out[-1][1] += " " + line.strip()
-            continue
-        m = _TRAILER.match(line)
-        if not m:
-            return ()
-        out.append([m.group(1), m.group(2).strip()])
-    return tuple((k, v) for k, v in out)
-
-
-def trailer(commit: Commit, key: str) -> str:
-    """Return the last value of trailer ``key`` (case-insensitive), or ''."""
-    values = trailer_values(commit, key)
-    return values[-1] if values else ""
-
-
-def trailer_values(commit: Commit, key: str) -> list[str]:
-    """Return every value of trailer ``key`` (case-insensitive), in order."""
-    return [v for k, v in commit.trailers if k.lower() == key.lower()]
 
 
 def _decode(raw: bytes, encoding: str) -> str:

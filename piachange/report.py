@@ -40,9 +40,10 @@ from piachange.config import Config, load_config
 from piachange.document import DocumentError
 from piachange.entries import Item, Named, decode_decisions, decode_items, decode_rows, encode_decisions, encode_rows
 from piachange.errors import PiaError
-from piachange.history import Delta, History, trailer_values
+from piachange.history import Delta, History
 from piachange.staged import ID, Staged
 from piachange.touches import Touches
+from piachange.trailers import located
 from piachange.values import Style
 from piachange.wareki import WarekiError, parse_date, to_wareki
 
@@ -145,6 +146,7 @@ class _Builder:
         self.findings: list[model.Finding] = []  # of the commits walked: versions they left unreadable
         self.named: dict[tuple[str, str], FileNames] = {}  # (commit, assessment) -> its files' names then (walk identities)
         self.scope_names: dict[tuple[str, str], FileNames] = {}  # the same by the net changes' identities (_names_then)
+        self.stated: dict[str, dt.date | None] = {}  # commit sha -> the 変更日 its PIA-Date states
 
     def build(self) -> model.Report:
         hist, opts = self.hist, self.opts
@@ -376,20 +378,28 @@ class _Builder:
         """Return the 変更日 of a row (see the module docstring)."""
         if self.opts.date is not None:
             return self.opts.date
+        for c in change.commits[:-1]:  # the newest decides; a wrong trailer of the others fails as it would in its own row
+            self._stated_date(c)
         newest = change.commits[-1] if change.commits else until
         return self._stated_date(newest) or newest.date.astimezone(self.tz).date()
 
     def _stated_date(self, commit: model.Commit) -> dt.date | None:
         """Return the 変更日 a commit's PIA-Date trailer states, None without one; raise PiaError for a bad one."""
-        values = trailer_values(commit, "PIA-Date")
-        if len(values) > 1:  # which one was meant is not ours to guess
-            raise PiaError(f"commit {commit.sha[:9]}: PIA-Date: {len(values)} trailers, {', '.join(values[:-1])}"
+        if commit.sha not in self.stated:
+            self.stated[commit.sha] = self._read_date(commit)
+        return self.stated[commit.sha]
+
+    def _read_date(self, commit: model.Commit) -> dt.date | None:
+        said = located(commit, "PIA-Date")
+        if len(said) > 1:  # which one was meant is not ours to guess
+            values = [v for _, v in said]
+            raise PiaError(f"{said[1][0]}: PIA-Date: {len(values)} trailers, {', '.join(values[:-1])}"
                            f" and {values[-1]}: a commit has one 変更日, keep one")
-        if values and values[0]:
+        if said and said[0][1]:
             try:
-                return _printable(parse_date(values[0]))
+                return _printable(parse_date(said[0][1]))
             except WarekiError as e:
-                raise PiaError(f"commit {commit.sha[:9]}: PIA-Date: {e}") from None
+                raise PiaError(f"{said[0][0]}: PIA-Date: {e}") from None
         return None
 
     def check_message(self, commit: model.Commit) -> None:

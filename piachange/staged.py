@@ -11,6 +11,7 @@ so its rows, its classification and its errors are the ones the commit will get 
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import os
 import re
@@ -36,7 +37,7 @@ class Staged:
     until: str
     first: bool = False  # no HEAD: ``since`` is an empty commit made for the comparison
     file: str = ""  # the message file ('-': standard input)
-    lines: tuple[str, ...] = ()  # its lines as the user wrote them
+    where: tuple[int, ...] = ()  # the line of the file each line of the message was
 
     def relabel(self, text: str) -> str:
         """Return a message with the staged commit's id (full, or abbreviated after 'commit') named
@@ -52,39 +53,26 @@ class Staged:
         return [dataclasses.replace(p, commit="") if p.commit and self.until.startswith(p.commit) else p for p in problems]
 
     def located(self, error: str) -> str:
-        """Return an error about the message's trailers prefixed with ``file:line:`` of the trailer
-        it is about, where one can be told: of the trailers of the key the error names first, the
-        one holding the value it quotes first (a suggestion is quoted after the value at fault),
-        else any trailer line holding it, else the first of that key (the empty one when the error
-        is about an empty value). An error about something else (the configuration, a file) is
-        returned as is."""
-        low = error.lower()
-        if not self.file or NAME not in error or "pia-" not in low:
+        """Return an error about a trailer of the message (``… , message line N: …``) as
+        ``file:line: …`` with the line of the file it was written on; any other error as it is."""
+        m = _MESSAGE_LINE.search(error)
+        if not self.file or NAME not in error or m is None:
             return error
-        named = sorted((low.find(k.lower()), k.lower()) for k in _KEYS if k.lower() in low)
-        key = named[0][1] if named else ""
-        trailers = [(i, line, *line.partition(":")[::2]) for i, line in enumerate(self.lines, 1) if _TRAILER.match(line)]
-        own = [(i, value.strip()) for i, _, k, value in trailers if k.strip().lower() == key]
-        hit = None
-        for q in (q for q in re.findall(r"'([^']+)'", error) if q.strip()):
-            hit = next((i for i, value in own if q in value), None) or next((i for i, line, _, _ in trailers if q in line), None)
-            if hit is not None:
-                break
-        if hit is None and own:
-            empty = "empty" in low or "''" in error  # 'empty PIA-Reason', "PIA-Cause '': expected a name"
-            hit = next((i for i, value in own if not value), own[0][0]) if empty else own[0][0]
+        n = int(m.group(1))
         where = "<stdin>" if self.file == "-" else self.file
-        return f"{where}:{hit}: {error}" if hit is not None else f"{where}: {error}"
+        line = f"{self.where[n - 1]}:" if 0 < n <= len(self.where) else ""
+        return f"{where}:{line} {error[: m.start()]}{error[m.end():]}"
 
 
-_TRAILER = re.compile(r"^PIA-[A-Za-z]+\s*:", re.IGNORECASE)
-_KEYS = ("PIA-Timing", "PIA-Reason", "PIA-Date", "PIA-Cause")
+_MESSAGE_LINE = re.compile(r", message line (\d+)(?=:)")
 
 
-def read_message(path: str | None, comment: str = "#", strip: bool = True) -> tuple[str, tuple[str, ...]]:
+def read_message(path: str | None, comment: str = "#", strip: bool = True,
+                 encoding: str = "utf-8") -> tuple[str, tuple[int, ...]]:
     """Return the commit message of a file ('-': standard input; None: no message) as git records
     it (what follows the scissors line of ``git commit --verbose`` dropped, and with ``strip``
-    the lines starting with ``comment``, git's core.commentChar), and the file's lines as written."""
+    the lines starting with ``comment``, git's core.commentChar), and the line of the file each
+    of its lines was. ``encoding``: git's i18n.commitEncoding, the encoding the message is in."""
     if path is None:
         return "", ()
     try:
@@ -92,16 +80,19 @@ def read_message(path: str | None, comment: str = "#", strip: bool = True) -> tu
     except OSError as e:
         raise PiaError(f"--message {path}: cannot read it ({e.strerror or e})") from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as e:
-        raise PiaError(f"--message {path}: not UTF-8 (byte {e.start})") from None
+        raise PiaError(f"--message {path}: not {encoding} (byte {e.start}): git's i18n.commitEncoding names the encoding"
+                       " of commit messages") from None
     lines = text.replace("\r\n", "\n").split("\n")
     cut = next((i for i, line in enumerate(lines) if _SCISSORS.match(line)), len(lines))
     if comment == "auto":  # git chose a character no line of the message starts with, and wrote its comments last
         last = next((line for line in reversed(lines[: cut + 1]) if line.strip()), "")
         comment = last[0] if last[:1] in _AUTO else "#"
-    kept = [line for line in lines[:cut] if not (strip and line.startswith(comment))]
-    return "\n".join(kept).strip() + "\n", tuple(lines[:cut])
+    kept = [(n, line) for n, line in enumerate(lines[:cut], 1) if not (strip and line.startswith(comment))]
+    while kept and not kept[0][1].strip():  # what strip() below drops before the first line
+        kept.pop(0)
+    return "\n".join(line for _, line in kept).strip() + "\n", tuple(n for n, _ in kept)
 
 
 _AUTO = "#;@!$%^&|:"  # the characters core.commentChar=auto chooses from, in git's order
@@ -115,6 +106,15 @@ def _strips_comments(root: str) -> bool:
     return mode == "strip" or (mode == "default" and os.environ.get("GIT_EDITOR") != ":")
 
 
+def _encoding(root: str) -> str:
+    """Return the encoding git takes commit messages to be in (i18n.commitEncoding, UTF-8 unless set)."""
+    name = _git(root, "config", "--get", "i18n.commitEncoding", ok=(0, 1)).strip() or "utf-8"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise PiaError(f"git config i18n.commitEncoding: unknown encoding {name!r}") from None
+
+
 def _comment(root: str) -> str:
     """Return the comment character (or string, or 'auto') of the repository: core.commentChar."""
     found = _git(root, "config", "--get-regexp", r"^core\.comment(char|string)$", ok=(0, 1)).splitlines()
@@ -126,7 +126,8 @@ def stage(repo: str, path: str | None) -> Staged:
     """Make the commit the index would record, on HEAD, with the message of ``path`` (see
     read_message); return its range."""
     root = _git(repo, "rev-parse", "--show-toplevel", what=f"{repo}: not a git work tree").strip()
-    message, lines = read_message(path, _comment(root), _strips_comments(root))
+    encoding = _encoding(root)
+    message, where = read_message(path, _comment(root), _strips_comments(root), encoding)
     tree = _tree(root)
     head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1)).strip()
     env = {} if _git(root, "var", "GIT_COMMITTER_IDENT", ok=(0, 128)).strip() else {
@@ -139,8 +140,9 @@ def stage(repo: str, path: str | None) -> Staged:
         head = _git(root, "commit-tree", empty, data=b"(empty)\n", env=env).strip()
     merged = [] if first else _merge_heads(root)  # git commit during a merge records a merge commit
     parents = [a for p in (head, *merged) for a in ("-p", p)]
-    sha = _git(root, "commit-tree", tree, *parents, data=message.encode("utf-8"), env=env).strip()
-    return Staged(head, sha, first, path or "", lines)
+    # commit-tree records i18n.commitEncoding in the commit, as git commit does, and the history reader decodes by it
+    sha = _git(root, "commit-tree", tree, *parents, data=message.encode(encoding), env=env).strip()
+    return Staged(head, sha, first, path or "", where)
 
 
 def _tree(root: str) -> str:

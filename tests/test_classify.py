@@ -230,7 +230,7 @@ def test_an_unknown_cause_names_the_commit_and_lists_the_known_ones(repo: Repo) 
     sha = repo.commit("号ずれ\n\nPIA-Cause: 法律の改正")
     with pytest.raises(PiaError) as e:
         build_report(Options(since=first, repo=str(repo.path)))
-    assert f"commit {sha[:9]} (号ずれ): unknown cause '法律の改正'" in str(e.value)
+    assert f"commit {sha[:9]} (号ずれ), message line 3: unknown cause '法律の改正'" in str(e.value)
     assert "法令改正, 軽微な修正, 人事異動, 組織改正" in str(e.value)
 
 
@@ -242,7 +242,7 @@ def test_a_scope_entry_that_names_nothing_is_one_line_with_its_place_said_once(
     sha = repo.commit("号ずれ\n\nPIA-Cause: 法令改正 (Ⅸ-9⑨)")
     code, out, err = cli(["report", "--since", first], repo.path, monkeypatch, capsys)
     assert (code, out) == (1, "")
-    assert err == f"Error: PIA-Cause of commit {sha[:9]} (号ずれ): scope entry 'Ⅸ-9⑨': no item 'Ⅸ-9⑨' in this 重点項目評価書\n"
+    assert err == f"Error: PIA-Cause of commit {sha[:9]} (号ずれ), message line 3: scope entry 'Ⅸ-9⑨': no item 'Ⅸ-9⑨' in this 重点項目評価書\n"
 
 
 # ---------------------------------------------------------------- classify on its own

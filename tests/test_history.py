@@ -11,7 +11,8 @@ import pytest
 
 from piachange.errors import DocumentError, PiaError
 from piachange import history as history_module
-from piachange.history import History, parse_trailers, trailer
+from piachange.history import History
+from piachange.trailers import parse_trailers, trailer, trailer_lines
 from piachange.report import zone
 
 from conftest import Repo
@@ -45,6 +46,16 @@ def test_trailers_are_parsed_from_the_last_paragraph() -> None:
     )
     assert parse_trailers("PIA-Cause: 法令改正") == ()  # a subject is never a trailer block
     assert parse_trailers("件名\n\n本文: ここは説明\nただの文") == ()
+    assert trailer_lines(msg) == (5, 6, 8)  # a continuation is part of the trailer above it
+    assert parse_trailers("\n\n件名\n \n") == () == trailer_lines("件名\n\n\t\n")
+
+
+def test_trailers_after_several_blank_lines_are_still_the_last_paragraph() -> None:
+    """As git reads them: blank lines between paragraphs, however many (a line of spaces too), and
+    before the subject do not end the trailer block or move the line numbers an editor shows."""
+    msg = "\n件名\n\n\n \nPIA-Cause: 法令改正\nPIA-Date: 2026-03-16\n\n"
+    assert parse_trailers(msg) == (("PIA-Cause", "法令改正"), ("PIA-Date", "2026-03-16"))
+    assert trailer_lines(msg) == (6, 7)
 
 
 def test_revisions_tags_and_trailers(three: tuple[Repo, list[str]]) -> None:

@@ -178,7 +178,24 @@ def test_a_pia_date_before_meiji_is_one_line(repo: Repo, hist: dict[str, str], m
     sha = _retitled(repo, "所属長の役職名\n\nPIA-Date: 1800-01-01")
     code, out, err = cli(["report", "--since", "HEAD~1"], repo.path, monkeypatch, capsysbinary)
     assert (code, out) == (1, b"")
-    assert err == f"Error: commit {sha[:9]}: PIA-Date: 1800-01-01 is before 明治\n"
+    assert err == f"Error: commit {sha[:9]} (所属長の役職名), message line 3: PIA-Date: 1800-01-01 is before 明治\n"
+
+
+def test_a_wrong_pia_date_of_an_older_commit_of_a_net_row_fails_too(repo: Repo, hist: dict[str, str],
+                                                                     monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    """The newest commit of a net row gives its 変更日; a wrong PIA-Date of an earlier one is not
+    passed over, as the per-commit report of the same commits would not pass over it."""
+    older = _retitled(repo, "所属長の役職名\n\nPIA-Cause: 人事異動\nPIA-Date: 令和8年2月30日")
+    d = with_systems(4)
+    d["basic"]["department"]["head_title"] = "健康企画課長"
+    repo.write(KENKO, text(d))
+    repo.commit("所属長の役職名を再度変更\n\nPIA-Cause: 人事異動\nPIA-Date: 2026-04-01")
+    for mode in ([], ["--per-commit"]):
+        code, out, err = cli(["report", "--since", "HEAD~2", *mode], repo.path, monkeypatch, capsysbinary)
+        assert (code, out) == (1, b""), mode
+        assert err.startswith(f"Error: commit {older[:9]} (所属長の役職名), message line 4: PIA-Date: "), err
+    code, out, _ = cli(["report", "--since", "HEAD~2", "--date", "2026-04-01"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0 and "令和8年4月1日" in out.decode("utf-8")  # --date decides every row: no trailer is read
 
 
 def test_two_pia_dates_in_one_commit_are_one_line(repo: Repo, hist: dict[str, str], monkeypatch: pytest.MonkeyPatch,
@@ -187,7 +204,7 @@ def test_two_pia_dates_in_one_commit_are_one_line(repo: Repo, hist: dict[str, st
     for mode in ([], ["--per-commit"]):  # once the last one was taken, silently
         code, out, err = cli(["report", "--since", "HEAD~1", *mode], repo.path, monkeypatch, capsysbinary)
         assert (code, out) == (1, b"")
-        assert err == f"Error: commit {sha[:9]}: PIA-Date: 2 trailers, 2026-04-01 and 令和8年5月1日: a commit has one 変更日, keep one\n"
+        assert err == f"Error: commit {sha[:9]} (所属長の役職名), message line 5: PIA-Date: 2 trailers, 2026-04-01 and 令和8年5月1日: a commit has one 変更日, keep one\n"
     code, out, err = cli(["report", "--since", "HEAD~1", "--date", "2026-04-01"], repo.path, monkeypatch, capsysbinary)
     assert (code, err) == (0, "") and "令和8年4月1日" in out.decode("utf-8")  # --date reads no trailer
 

@@ -80,7 +80,7 @@ def test_without_a_message_a_star_item_is_jizen_and_says_no_cause(repo: Repo) ->
     ("保管場所の変更\n\n本文\n\nPIA-Cause: システム更改 (Ⅱ-9)\n", 5,
      "PIA-Cause of the staged commit (保管場所の変更): scope entry 'Ⅱ-9': no item 'Ⅱ-9' in this 重点項目評価書"),
     ("保管場所の変更\n\nPIA-Timing: 事後\n", 3, "the staged commit (保管場所の変更): PIA-Timing needs a PIA-Reason trailer"),
-    ("保管場所の変更\n\nPIA-Date: 2026-13-01\n", 3, "the staged commit: PIA-Date: '2026-13-01' is not a date"),
+    ("保管場所の変更\n\nPIA-Date: 2026-13-01\n", 3, "the staged commit (保管場所の変更): PIA-Date: '2026-13-01' is not a date"),
 ], ids=["unknown-cause", "scope", "timing-without-reason", "bad-date"])
 def test_a_wrong_trailer_is_one_line_naming_the_message_file_and_line(
         repo: Repo, tmp_path: pathlib.Path, message: str, line: int, text: str) -> None:
@@ -368,3 +368,35 @@ def test_a_wrong_trailer_fails_though_the_commit_changes_no_item(repo: Repo, tmp
     assert done.returncode == 1, done.stdout
     [err] = done.stderr.splitlines()
     assert err.startswith(f"Error: {msg}:3: the staged commit") and text in err, err
+
+
+def test_the_line_counts_the_comment_and_blank_lines_git_drops(repo: Repo, tmp_path: pathlib.Path) -> None:
+    """The trailer's line in the commit is not its line in the file the user edits: blank and comment
+    lines before the subject and between the paragraphs are dropped, and the file's line is said."""
+    moved_storage(repo)
+    msg = tmp_path / "COMMIT_EDITMSG"
+    msg.write_text("\n# 件名を書く\n保管場所の変更\n\n# 理由\n\n\nPIA-Cause: 軽微な修正\nPIA-Cause: システム更新\n# 以上\n",
+                   encoding="utf-8")
+    done = piachange("report", "--staged", "--message", str(msg), cwd=repo.path)
+    assert done.returncode == 1
+    [err] = done.stderr.splitlines()
+    assert err.startswith(f"Error: {msg}:9: the staged commit (保管場所の変更): unknown cause 'システム更新'"), err
+
+
+def test_a_message_in_the_commit_encoding_git_is_set_to_is_read_in_it(repo: Repo, tmp_path: pathlib.Path) -> None:
+    """i18n.commitEncoding=cp932: git commit takes the message file as Shift_JIS and records the
+    encoding in the commit; so does the preview, and its trailers decide the row."""
+    moved_storage(repo)
+    repo.git("config", "i18n.commitEncoding", "cp932")
+    msg = tmp_path / "COMMIT_EDITMSG"
+    msg.write_bytes("保管場所の変更\n\nPIA-Cause: システム更改\n".encode("cp932"))
+    done = piachange("report", "--staged", "--message", str(msg), "--format", "json", cwd=repo.path)
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)["rows"]
+    assert (row["item"], row["rule"]) == (STORAGE, "cause:system")
+    msg.write_bytes("保管場所の変更\n\nPIA-Cause: システム更新\n".encode("cp932"))
+    done = piachange("report", "--staged", "--message", str(msg), cwd=repo.path)
+    assert done.returncode == 1 and f"{msg}:3: the staged commit (保管場所の変更): unknown cause 'システム更新'" in done.stderr
+    msg.write_bytes("保管場所の変更\n\nPIA-Cause: 軽微な修正\n".encode("cp932") + b"\x81\x7f\n")  # no cp932 character
+    done = piachange("report", "--staged", "--message", str(msg), cwd=repo.path)
+    assert done.returncode == 1 and done.stderr.startswith(f"Error: --message {msg}: not cp932 (byte "), done.stderr

@@ -1,0 +1,75 @@
+"""The ``Key: value`` trailers of a commit message, and the lines of the message they are on."""
+
+from __future__ import annotations
+
+import re
+
+from piachange.model import Commit
+
+_TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
+_BLANK = re.compile(r"[ \t]*")
+
+
+def trailer_block(message: str) -> tuple[tuple[int, str, str], ...]:
+    """Return the trailers of a commit message's last paragraph as (line, key, value), in order;
+    ``line`` counts from 1, as an editor does.
+
+    As git does, the trailer block is the last paragraph (never the subject), every line of it
+    must be a trailer or an indented continuation of the previous one.
+    """
+    lines = message.split("\n")
+    end = len(lines)
+    while end and _BLANK.fullmatch(lines[end - 1]):
+        end -= 1
+    start = end
+    while start and not _BLANK.fullmatch(lines[start - 1]):
+        start -= 1
+    if not any(not _BLANK.fullmatch(line) for line in lines[:start]):  # one paragraph: the subject
+        return ()
+    out: list[list] = []
+    for n, line in enumerate(lines[start:end], start + 1):
+        if line[:1] in (" ", "\t") and out:
+            out[-1][2] += " " + line.strip()
+            continue
+        m = _TRAILER.match(line)
+        if not m:
+            return ()
+        out.append([n, m.group(1), m.group(2).strip()])
+    return tuple((n, k, v) for n, k, v in out)
+
+
+def parse_trailers(message: str) -> tuple[tuple[str, str], ...]:
+    """Return the ``Key: value`` trailers of a commit message's last paragraph, in order."""
+    return tuple((k, v) for _, k, v in trailer_block(message))
+
+
+def trailer_lines(message: str) -> tuple[int, ...]:
+    """Return the line of the message each trailer of ``parse_trailers(message)`` starts on."""
+    return tuple(n for n, _, _ in trailer_block(message))
+
+
+def commit_line(sha: str, message: str, line: int = 0) -> str:
+    """Return how an error names a commit (its subject helps find it) and, when known, the line of
+    its message: ``commit 3f2a1c9e0 (件名), message line 4``."""
+    subject = message.splitlines()[0] if message else ""
+    who = f"commit {sha[:9]} ({subject})" if subject else f"commit {sha[:9]}"
+    return f"{who}, message line {line}" if line else who
+
+
+def located(commit: Commit, key: str) -> list[tuple[str, str]]:
+    """Return every value of trailer ``key`` (case-insensitive) with where it is (``commit_line``)."""
+    lines = trailer_lines(commit.message)
+    if len(lines) != len(commit.trailers):  # trailers not read from this message (made by hand)
+        lines = (0,) * len(commit.trailers)
+    return [(commit_line(commit.sha, commit.message, n), v) for n, (k, v) in zip(lines, commit.trailers) if k.lower() == key.lower()]
+
+
+def trailer(commit: Commit, key: str) -> str:
+    """Return the last value of trailer ``key`` (case-insensitive), or ''."""
+    values = trailer_values(commit, key)
+    return values[-1] if values else ""
+
+
+def trailer_values(commit: Commit, key: str) -> list[str]:
+    """Return every value of trailer ``key`` (case-insensitive), in order."""
+    return [v for k, v in commit.trailers if k.lower() == key.lower()]
