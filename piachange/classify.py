@@ -67,7 +67,7 @@ def classify(changes: list[model.Change], *, config: Config, per_commit: bool) -
 
 
 def classify_by_assessment(changes: list[model.Change], *, config: Config,
-                           known: Callable[[list[model.Change]], list[model.Row] | None],
+                           known: Callable[[list[list[model.Change]]], list[list[model.Row] | None]],
                            keep: Callable[[list[model.Change], list[model.Row]], None],
                            named: Mapping[tuple[str, str], FileNames] | None = None) -> tuple[list[model.Row], list[model.Finding]]:
     """Return what ``classify(changes, per_commit=False)`` returns, reusing the rows of assessments
@@ -77,7 +77,8 @@ def classify_by_assessment(changes: list[model.Change], *, config: Config,
     しきい値判断 never cross assessments), except through what a commit states: a scope, or an
     override recorded for it, is resolved against every item the commit changed. So an
     assessment whose commits all state plainly (neither) has rows that depend on its own changes
-    alone: ``known(its changes)`` gives them when they were kept, and the rows of those classified
+    alone: ``known(the changes of each such assessment)`` gives their rows where they were kept (one
+    lookup for all), and the rows of those classified
     now go to ``keep(its changes, rows)``. The other assessments are classified together, as before.
     ``named``: the names each commit gave the files of each assessment (ScopeIndex).
     """
@@ -93,8 +94,7 @@ def classify_by_assessment(changes: list[model.Change], *, config: Config,
     rows: list[model.Row | None] = [None] * len(changes)
     alone = {g: [changes[i] for i in idx] for g, idx in groups.items()
              if all(plain[c.sha] for i in idx for c in changes[i].commits)}
-    for g, group in alone.items():
-        found = known(group)
+    for (g, group), found in zip(alone.items(), known(list(alone.values()))):
         if found is not None and len(found) == len(group):
             for i, row in zip(groups[g], found):
                 rows[i] = row

@@ -215,8 +215,10 @@ class _Builder:
             return key("net-decisions", setting, repr(versions),
                        repr([(ch.path, ch.kind, tuple(c.sha for c in ch.commits)) for ch in group]))
 
-        def known(group: list[model.Change]) -> list[model.Row] | None:
-            return decode_decisions(self.cache.get(group_key(group)), group)
+        def known(groups: list[list[model.Change]]) -> list[list[model.Row] | None]:
+            keys = [group_key(g) for g in groups]
+            kept = self.cache.get_many(keys)
+            return [decode_decisions(kept[k], g) for k, g in zip(keys, groups)]
 
         changes = [dataclasses.replace(ch, commits=touches.of(ch)) for ch in net]
         self.scope_names = self._names_then(touches, changes)

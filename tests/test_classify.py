@@ -608,15 +608,15 @@ def test_assessments_decided_on_their_own_are_what_the_whole_submission_decides(
         want = classify(changes, config=config, per_commit=False)
     except PiaError as e:
         with pytest.raises(PiaError, match=re.escape(str(e))):
-            classify_by_assessment(changes, config=config, known=lambda g: None, keep=lambda g, r: None)
+            classify_by_assessment(changes, config=config, known=lambda gs: [None] * len(gs), keep=lambda g, r: None)
         return
     store: dict[str, list[model.Row]] = {}
-    first = classify_by_assessment(changes, config=config, known=lambda g: None,
+    first = classify_by_assessment(changes, config=config, known=lambda gs: [None] * len(gs),
                                    keep=lambda g, rows: store.__setitem__(g[0].assessment, rows))
     assert first == want
     for keys in (kept, {0, 1, 2}):
-        again = classify_by_assessment(changes, config=config, known=lambda g: store.get(g[0].assessment)
-                                       if int(g[0].assessment[-1]) in keys else None, keep=lambda g, rows: None)
+        again = classify_by_assessment(changes, config=config, known=lambda gs: [
+            store.get(g[0].assessment) if int(g[0].assessment[-1]) in keys else None for g in gs], keep=lambda g, rows: None)
         assert again == want
     # only assessments whose commits state plainly (no scope, no recorded override) were kept
     scoped = {f"{t:x}" * 40 for t in (3, 5)} | ({"2" * 40} if recorded else set())
