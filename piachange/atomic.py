@@ -69,6 +69,20 @@ def _stage(path: str, data: bytes, root: str | None) -> tuple[str, str, str]:
     return path, tmp, target
 
 
+def make_parents(path: str) -> str:
+    """Create the missing directories above ``path`` (a new file's); return the first one created, '' if none."""
+    directory = os.path.dirname(os.path.abspath(path))
+    missing = ""
+    while directory and not os.path.isdir(directory) and not os.path.lexists(directory):
+        missing, directory = directory, os.path.dirname(directory)
+    if missing:
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)))
+        except OSError as e:
+            raise PiaError(f"{path}: cannot create directory {missing}: {e.strerror or e}; not written") from None
+    return missing
+
+
 def target_of(path: str, *, root: str | None = None) -> str:
     """Return the file ``write_atomic`` replaces for ``path``; raise PiaError where it would refuse to.
 

@@ -73,11 +73,27 @@ def test_new_refuses_to_overwrite_without_force(tmp_path: pathlib.Path) -> None:
     assert load_path(str(target)).form.kind == "juten"
 
 
+def test_new_in_a_fresh_repository_creates_assessments_too(tmp_path: pathlib.Path) -> None:
+    """The first assessment of a new repository: its directory is made, as the file is new."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    done = run("new", "kiso", "assessments/jido-teate.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == f"created assessments/jido-teate.toml (基礎項目評価書), and the directory {tmp_path / 'assessments'}"
+    assert run("check", cwd=tmp_path).returncode == 0  # the default scope finds it
+    (tmp_path / "plain").write_text("", encoding="utf-8")
+    done = run("new", "kiso", "plain/sub/a.toml", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: plain/sub/a.toml: "), done.stderr
+    assert len(done.stderr.splitlines()) == 1 and (tmp_path / "plain").is_file()
+
+
 def test_new_with_an_unknown_kind_is_one_line(tmp_path: pathlib.Path) -> None:
     done = run("new", "jyuten", "a.toml", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.strip() == "Error: unknown form kind 'jyuten': expected one of zenkomoku, juten, kiso"
     assert not (tmp_path / "a.toml").exists()
+    done = run("new", "jyuten", "new-dir/a.toml", cwd=tmp_path)
+    assert done.returncode == 1 and not (tmp_path / "new-dir").exists()  # nothing made for a wrong kind
 
 
 # ---------------------------------------------------------------- show
