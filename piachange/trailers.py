@@ -7,7 +7,7 @@ import re
 from piachange.model import Commit
 
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
-_BLANK = re.compile(r"[ \t]*")
+_BLANK = re.compile(r"[ \t\r]*")  # git's blank line: only its isspace (a CRLF message kept verbatim has \r)
 
 
 def trailer_block(message: str) -> tuple[tuple[int, str, str], ...]:

@@ -58,6 +58,21 @@ def test_trailers_after_several_blank_lines_are_still_the_last_paragraph() -> No
     assert trailer_lines(msg) == (6, 7)
 
 
+def test_trailers_of_a_crlf_message_kept_verbatim_are_read(repo: Repo) -> None:
+    """git commit --cleanup=verbatim records CRLF as written; git reads its trailers (a line of
+    only \\r is blank to git), so they decide the commit's rows as in the preview of the hook."""
+    repo.write("README.md", "評価書\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--cleanup=verbatim", "-m", "件名\r\n\r\n本文\r\n\r\nPIA-Cause: 法令改正\r\nPIA-Date: 2026-04-01\r\n",
+             date="2026-01-05T09:00:00+09:00")
+    assert repo.git("log", "-1", "--format=%(trailers:key=PIA-Cause,valueonly)") == "法令改正"  # as git reads it
+    with History(str(repo.path)) as h:
+        c = h.resolve("HEAD")
+        assert "\r\n" in c.message
+        assert c.trailers == (("PIA-Cause", "法令改正"), ("PIA-Date", "2026-04-01"))
+        assert trailer_lines(c.message) == (5, 6)
+
+
 def test_revisions_tags_and_trailers(three: tuple[Repo, list[str]]) -> None:
     repo, (a, b, c) = three
     with History(str(repo.path)) as h:
