@@ -79,11 +79,8 @@ def read_message(path: str | None, comment: str = "#", strip: bool = True,
         raw = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
     except OSError as e:
         raise PiaError(f"--message {path}: cannot read it ({e.strerror or e})") from None
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as e:
-        raise PiaError(f"--message {path}: not {encoding} (byte {e.start}): git's i18n.commitEncoding names the encoding"
-                       " of commit messages") from None
+    # what git drops (comment lines, the diff of --verbose) need not be in the encoding: the diff is the files' own
+    text = raw.decode(encoding, "surrogateescape")
     lines = text.replace("\r\n", "\n").split("\n")
     cut = next((i for i, line in enumerate(lines) if _SCISSORS.match(line)), len(lines))
     if comment == "auto":  # git chose a character no line of the message starts with, and wrote its comments last
@@ -92,9 +89,14 @@ def read_message(path: str | None, comment: str = "#", strip: bool = True,
     kept = [(n, line) for n, line in enumerate(lines[:cut], 1) if not (strip and line.startswith(comment))]
     while kept and not kept[0][1].strip():  # what strip() below drops before the first line
         kept.pop(0)
+    bad = next((n for n, line in kept if _UNDECODED.search(line)), None)
+    if bad is not None:
+        raise PiaError(f"--message {path}: line {bad} is not {encoding}: git's i18n.commitEncoding names the encoding"
+                       " of commit messages")
     return "\n".join(line for _, line in kept).strip() + "\n", tuple(n for n, _ in kept)
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")  # a byte surrogateescape kept: not of the encoding
 _AUTO = "#;@!$%^&|:"  # the characters core.commentChar=auto chooses from, in git's order
 
 

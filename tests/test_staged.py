@@ -399,4 +399,34 @@ def test_a_message_in_the_commit_encoding_git_is_set_to_is_read_in_it(repo: Repo
     assert done.returncode == 1 and f"{msg}:3: the staged commit (保管場所の変更): unknown cause 'システム更新'" in done.stderr
     msg.write_bytes("保管場所の変更\n\nPIA-Cause: 軽微な修正\n".encode("cp932") + b"\x81\x7f\n")  # no cp932 character
     done = piachange("report", "--staged", "--message", str(msg), cwd=repo.path)
-    assert done.returncode == 1 and done.stderr.startswith(f"Error: --message {msg}: not cp932 (byte "), done.stderr
+    assert done.returncode == 1 and done.stderr.startswith(f"Error: --message {msg}: line 4 is not cp932: "), done.stderr
+
+
+def test_a_verbose_commit_in_cp932_is_not_refused_for_the_utf8_diff_git_drops(repo: Repo, tmp_path: pathlib.Path) -> None:
+    """git commit -v with i18n.commitEncoding=cp932: below the scissors line git writes the staged
+    diff as the files are (the assessments are UTF-8), and drops it with the comment lines; only
+    the message must be cp932."""
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    head = repo.commit("初版")
+    repo.git("config", "i18n.commitEncoding", "cp932")
+    hook = repo.path / ".git" / "hooks" / "commit-msg"
+    hook.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m piachange report --staged --message "$1"\n',
+                    encoding="utf-8")
+    hook.chmod(0o755)
+    said = tmp_path / "said"
+    editor = tmp_path / "editor"  # writes the cp932 message above what git put in the file
+    editor.write_text(f'#!/bin/sh\n{{ cat "{said}"; cat "$1"; }} > "$1.new" && mv "$1.new" "$1"\n', encoding="utf-8")
+    editor.chmod(0o755)
+    text = (repo.path / KAIGO).read_text(encoding="utf-8")
+    repo.write(KAIGO, text.replace("location = '''\n", "location = '''\nガバメントクラウド上に保管する。\n", 1))
+    env = {**os.environ, **IDENTITY, "GIT_EDITOR": str(editor)}
+    said.write_bytes("保管場所の変更\n\nPIA-Cause: システム更新\n".encode("cp932"))
+    done = subprocess.run(["git", "commit", "-a", "-v"], cwd=repo.path, env=env, capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode != 0
+    assert "COMMIT_EDITMSG:3: the staged commit (保管場所の変更): unknown cause 'システム更新'" in done.stderr, done.stderr
+    said.write_bytes("保管場所の変更\n\nPIA-Cause: システム更改\n".encode("cp932"))
+    done = subprocess.run(["git", "commit", "-a", "-v"], cwd=repo.path, env=env, capture_output=True, text=True, encoding="utf-8",
+                          errors="replace")  # git prints the subject of the commit made as recorded: cp932
+    assert done.returncode == 0, done.stderr
+    assert "| **事前** | システム更改に伴う変更 | cause:system |" in done.stderr
+    assert repo.git("rev-parse", "HEAD~1") == head
