@@ -7,6 +7,7 @@ import re
 from piachange.model import Commit
 
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
+_GENERATED = ("Signed-off-by: ", "(cherry picked from commit ")  # lines git writes into a trailer block
 _BLANK = re.compile(r"[ \t\r]*")  # git's blank line: only its isspace (a CRLF message kept verbatim has \r)
 
 
@@ -15,7 +16,8 @@ def trailer_block(message: str) -> tuple[tuple[int, str, str], ...]:
     ``line`` counts from 1, as an editor does.
 
     As git does, the trailer block is the last paragraph (never the subject), every line of it
-    must be a trailer or an indented continuation of the previous one.
+    must be a trailer or an indented continuation of the previous one; or, with a line git writes
+    itself (Signed-off-by, ``git cherry-pick -x``), at least a quarter of its lines trailers.
     """
     lines = message.split("\n")
     end = len(lines)
@@ -27,14 +29,24 @@ def trailer_block(message: str) -> tuple[tuple[int, str, str], ...]:
     if not any(not _BLANK.fullmatch(line) for line in lines[:start]):  # one paragraph: the subject
         return ()
     out: list[list] = []
+    trailers = others = 0
+    generated = after = False  # after: the line before is a trailer or its continuation
     for n, line in enumerate(lines[start:end], start + 1):
-        if line[:1] in (" ", "\t") and out:
+        if line[:1] in (" ", "\t") and after:
             out[-1][2] += " " + line.strip()
             continue
         m = _TRAILER.match(line)
-        if not m:
-            return ()
-        out.append([n, m.group(1), m.group(2).strip()])
+        after = m is not None
+        if m:
+            out.append([n, m.group(1), m.group(2).strip()])
+        own = line.startswith(_GENERATED)
+        generated = generated or own
+        if m or own:
+            trailers += 1
+        else:
+            others += 1
+    if others and not (generated and trailers * 3 >= others):
+        return ()
     return tuple((n, k, v) for n, k, v in out)
 
 

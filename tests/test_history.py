@@ -73,6 +73,27 @@ def test_trailers_of_a_crlf_message_kept_verbatim_are_read(repo: Repo) -> None:
         assert trailer_lines(c.message) == (5, 6)
 
 
+def test_trailers_of_a_commit_cherry_picked_with_x_are_read(repo: Repo) -> None:
+    """git cherry-pick -x adds "(cherry picked from commit …)" to the trailer block itself, with no
+    blank line; git still reads the block's trailers (a line it writes there allows lines that are
+    not trailers), so the PIA-Cause of a change backported to a release branch is not lost."""
+    repo.write("README.md", "評価書\n")
+    repo.commit("初版")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("README.md", "評価書の一覧\n")
+    picked = repo.commit("一覧に改名\n\nPIA-Cause: 軽微な修正\nPIA-Date: 2026-04-01")
+    repo.git("checkout", "-q", "main")
+    repo.git("cherry-pick", "-x", picked, date="2026-01-07T09:00:00+09:00")
+    assert repo.git("log", "-1", "--format=%(trailers:key=PIA-Cause,valueonly)") == "軽微な修正"  # as git reads it
+    with History(str(repo.path)) as h:
+        c = h.resolve("HEAD")
+        assert c.message.endswith(f"PIA-Date: 2026-04-01\n(cherry picked from commit {picked})\n")
+        assert c.trailers == (("PIA-Cause", "軽微な修正"), ("PIA-Date", "2026-04-01"))
+        assert trailer_lines(c.message) == (3, 4)
+    assert parse_trailers("件名\n\n本文の一行\nPIA-Cause: 法令改正\n") == ()  # without such a line, every line must be a trailer
+    assert parse_trailers("件名\n\n本文\n本文\n本文\n本文\nSigned-off-by: 山田 <y@example.jp>\n") == ()  # under a quarter
+
+
 def test_revisions_tags_and_trailers(three: tuple[Repo, list[str]]) -> None:
     repo, (a, b, c) = three
     with History(str(repo.path)) as h:
