@@ -20,7 +20,6 @@ main line as that day ended. A date before the first commit is an error.
 
 from __future__ import annotations
 
-import codecs
 import collections
 import dataclasses
 import datetime as dt
@@ -39,7 +38,7 @@ from piachange.document import Document
 from piachange.errors import DocumentError, PiaError
 from piachange.model import Commit
 from piachange.sections import Builder
-from piachange.trailers import parse_trailers
+from piachange.trailers import message_codec, parse_trailers
 from piachange.wareki import WarekiError, parse_date
 
 DEFAULT_SCOPE = "assessments"
@@ -52,11 +51,7 @@ _DATE_LIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}$|(明治|大正|昭和|平成|�
 
 def _decode(raw: bytes, encoding: str) -> str:
     """Decode commit text in its declared encoding; bad bytes or names never raise."""
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        encoding = "utf-8"
-    return raw.decode(encoding, "replace")
+    return raw.decode(message_codec(encoding) or "utf-8", "replace")
 
 
 def _actor(line: bytes, encoding: str) -> tuple[str, dt.datetime]:

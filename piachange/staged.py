@@ -11,7 +11,6 @@ so its rows, its classification and its errors are the ones the commit will get 
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import os
 import re
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 
 from piachange.errors import PiaError, Problem
 from piachange.model import Commit
+from piachange.trailers import message_codec
 
 NAME = "the staged commit"  # what the messages call it: its object id names nothing the user knows
 ID = "(staged)"  # what stands for its id where a commit id is printed (コミット column, JSON commits)
@@ -111,10 +111,10 @@ def _strips_comments(root: str) -> bool:
 def _encoding(root: str) -> str:
     """Return the encoding git takes commit messages to be in (i18n.commitEncoding, UTF-8 unless set)."""
     name = _git(root, "config", "--get", "i18n.commitEncoding", ok=(0, 1)).strip() or "utf-8"
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        raise PiaError(f"git config i18n.commitEncoding: unknown encoding {name!r}") from None
+    found = message_codec(name)
+    if found is None:
+        raise PiaError(f"git config i18n.commitEncoding: unknown encoding {name!r}")
+    return found
 
 
 def _comment(root: str) -> str:

@@ -1,7 +1,8 @@
-"""The ``Key: value`` trailers of a commit message, and the lines of the message they are on."""
+"""Commit messages: their ``Key: value`` trailers, the lines they are on, and the encoding they are in."""
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from piachange.model import Commit
@@ -85,3 +86,15 @@ def trailer(commit: Commit, key: str) -> str:
 def trailer_values(commit: Commit, key: str) -> list[str]:
     """Return every value of trailer ``key`` (case-insensitive), in order."""
     return [v for k, v in commit.trailers if k.lower() == key.lower()]
+
+
+# names git and iconv accept for an encoding Python knows by another name
+_ALIASES = {"windows-31j": "cp932", "cswindows31j": "cp932"}
+
+
+def message_codec(name: str) -> str | None:
+    """Return Python's name of the encoding git calls ``name`` (an ``encoding`` header, i18n.commitEncoding), None if unknown."""
+    try:
+        return codecs.lookup(_ALIASES.get(name.strip().lower(), name.strip())).name
+    except LookupError:
+        return None

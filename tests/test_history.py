@@ -179,16 +179,18 @@ def test_invalid_document_in_history_names_file_and_commit(repo: Repo) -> None:
     assert str(e.value).startswith(f"assessments/kenko.toml @ {sha[:9]}:4: unknown key 'cover.numbr'")
 
 
-@pytest.mark.parametrize("encoding", ["x-no-such-encoding", "Shift_JIS"])
+@pytest.mark.parametrize("encoding", ["x-no-such-encoding", "Shift_JIS", "Windows-31J"])  # Windows-31J: IANA's cp932
 def test_commit_messages_in_other_encodings(repo: Repo, encoding: str) -> None:
     msg = repo.path.parent / "msg.txt"
-    msg.write_bytes("人事異動\n\nPIA-Cause: 人事異動\n".encode("shift_jis"))
+    msg.write_bytes("人事異動（髙橋）\n\nPIA-Cause: 人事異動\n".encode("cp932"))
     repo.write("a.txt", "x")
     repo.git("add", "-A")
     repo.git("-c", f"i18n.commitEncoding={encoding}", "commit", "-q", "-F", str(msg), date="2026-01-05T09:00:00+09:00")
     with History(str(repo.path)) as h:
         c = h.resolve("HEAD")
-    if encoding == "Shift_JIS":
+    if encoding == "Windows-31J":  # 髙 is cp932's, not Shift_JIS's
+        assert c.message.startswith("人事異動（髙橋）") and trailer(c, "PIA-Cause") == "人事異動"
+    elif encoding == "Shift_JIS":
         assert c.message.startswith("人事異動") and trailer(c, "PIA-Cause") == "人事異動"
     else:
         assert "\ufffd" in c.message and c.trailers[0][0] == "PIA-Cause"
