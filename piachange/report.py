@@ -194,6 +194,7 @@ class _Builder:
         net: list[model.Change] = []
 
         def compare_ends() -> None:  # while a second process, if any, walks its part
+            self.compare.prefetch(ends)  # what the cache knows of them, in a few queries
             wanted = [(d, self.compare.to_read(*d)) for d in ends]
             self.hist.read_ahead(v for _, vs in wanted for v in vs)  # in one batch, not a read per blob
             for (_, a, b), vs in wanted:  # the newer first: the walk then patches each file from its older version
