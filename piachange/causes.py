@@ -290,14 +290,14 @@ class ScopeIndex:
         hit = False
         paths = (change.path, *change.copy_of)  # a place printing an item again goes with the item
         for entry in st.scope:
-            self.where.setdefault((st.origin, entry), change)
+            self.where.setdefault((st.where, entry), change)
             if is_glob(entry):
                 ok = any(glob_matches(entry, p) for p in paths)
             else:
                 target = self._resolve(entry, sha, change.assessment, change.form, st)
                 ok = target is not None and any(p[: len(target)] == target for p in paths)
             if ok:
-                self.used.add((st.origin, entry))
+                self.used.add((st.where, entry))
                 hit = True
         return hit
 

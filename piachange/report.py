@@ -130,7 +130,7 @@ def _relabelled(report: model.Report, staged: Staged) -> model.Report:
     rows = tuple(dataclasses.replace(r, reason=staged.relabel(r.reason), warnings=tuple(staged.relabel(w) for w in r.warnings),
                                      change=dataclasses.replace(r.change, commits=tuple(staged.commit(c) for c in r.change.commits)))
                  for r in report.rows)
-    findings = tuple(dataclasses.replace(f, message=staged.relabel(f.message)) for f in report.findings)
+    findings = tuple(dataclasses.replace(f, message=staged.located(staged.relabel(f.message))) for f in report.findings)
     since = "empty tree" if staged.first else report.since
     return dataclasses.replace(report, rows=rows, findings=findings, since=since, until=ID)
 

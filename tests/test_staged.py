@@ -161,7 +161,8 @@ def test_explain_staged_says_why_the_row_of_the_commit_being_made_is_jizen(repo:
     assert row["decision"]["timing"] == "事前" and row["decision"]["rule"] == "star-substantive"
     # the cause is scoped to Ⅰ-2, which this commit did not change: said so, naming the commit as what it is
     [finding] = out["findings"]
-    assert finding["message"].startswith("PIA-Cause of the staged commit (保管場所の変更): scope entry 'Ⅰ-2' names no item")
+    assert finding["message"].startswith(f"{tmp_path / 'MSG'}:3: PIA-Cause of the staged commit (保管場所の変更): scope entry 'Ⅰ-2'"
+                                         " names no item"), finding
 
 
 @pytest.mark.parametrize("comment", [";", "auto"])
@@ -430,3 +431,12 @@ def test_a_verbose_commit_in_cp932_is_not_refused_for_the_utf8_diff_git_drops(re
     assert done.returncode == 0, done.stderr
     assert "| **事前** | システム更改に伴う変更 | cause:system |" in done.stderr
     assert repo.git("rev-parse", "HEAD~1") == head
+
+
+def test_a_scope_entry_naming_nothing_changed_is_a_warning_at_its_line(repo: Repo, tmp_path: pathlib.Path) -> None:
+    out = staged_json("report", repo, tmp_path, f"保管場所の変更\n\n# 範囲\n\nPIA-Cause: システム更改 ({STORAGE}, basic.systems.3)\n")
+    [row] = out["rows"]
+    assert row["rule"] == "cause:system"
+    [finding] = [f for f in out["findings"] if "basic.systems.3" in f["message"]]
+    assert finding["message"].startswith(f"{tmp_path / 'MSG'}:5: PIA-Cause of the staged commit (保管場所の変更): scope entry"
+                                         " 'basic.systems.3' names no item this commit changed"), finding
