@@ -32,7 +32,7 @@ from piachange.atomic import write_all_atomic
 from piachange.diff import name_of
 from piachange.document import load_bytes
 from piachange.errors import PiaError
-from piachange.fmt import format_document
+from piachange.fmt import format_document, newline_of
 
 
 @dataclass(frozen=True)
@@ -148,9 +148,10 @@ def _updated(path: str, file: str, rows: list[model.Row]) -> tuple[str, Appended
     earlier = sum(1 for t in new if last is not None and t["date"] < last)  # appended all the same: the rows are right
     data = copy.deepcopy(doc.data)
     data.setdefault("changes", {})["rows"] = existing + new
-    text = format_document(dataclasses.replace(doc, data=data))
+    newline = newline_of(raw)
+    text = format_document(dataclasses.replace(doc, data=data), newline)
     again = load_bytes(text.encode("utf-8"), file)  # the written file must pass check and fmt --check
-    if format_document(again) != text:
+    if format_document(again, newline) != text:
         raise PiaError(f"{file}: the updated annex does not format stably; nothing written")
     return text, Appended(file, len(new), present, earlier=earlier, last=last)
 

@@ -41,7 +41,8 @@ def _stage(path: str, data: bytes, root: str | None) -> tuple[str, str, str]:
     directory = os.path.dirname(target) or "."
     try:
         st = os.stat(target)
-        mode, owner = stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid)
+        # owners are POSIX's: Windows has no os.chown (nor os.getuid), and gives every file uid 0
+        mode, owner = stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid) if hasattr(os, "chown") else None
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)

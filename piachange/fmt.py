@@ -250,9 +250,19 @@ def _is_generated(comment: str, generated: list[str]) -> bool:
     return any(text.startswith(g) and _GENERATED_TAIL.fullmatch(text[len(g):]) for g in generated if g)
 
 
-def format_document(doc: Document) -> str:
-    """Return the canonical text of a validated document (blanks filled, comments kept)."""
-    return _Writer(doc.form, doc.data, doc.scan).document()  # Document.data is already complete
+def format_document(doc: Document, newline: str = "\n") -> str:
+    """Return the canonical text of a validated document (blanks filled, comments kept), its lines
+    ended with ``newline`` (see newline_of)."""
+    text = _Writer(doc.form, doc.data, doc.scan).document()  # Document.data is already complete
+    return text if newline == "\n" else text.replace("\n", newline)  # a string value never holds a raw CR
+
+
+def newline_of(raw: bytes) -> str:
+    """Return the line ending a file keeps: CRLF where its first line ends so (git's core.autocrlf
+    checks assessments out so on Windows), else LF. A CRLF in a multi-line string is read as LF,
+    so the values are the same either way."""
+    first = raw.find(b"\n")
+    return "\r\n" if raw[first - 1 : first] == b"\r" and first > 0 else "\n"
 
 
 def render_new(form: Form) -> str:

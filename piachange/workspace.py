@@ -10,7 +10,7 @@ from piachange.atomic import write_atomic
 from piachange.diff import identity
 from piachange.document import Document, load_bytes, read_path
 from piachange.errors import DocumentError, PiaError, Problem
-from piachange.fmt import format_document
+from piachange.fmt import format_document, newline_of
 from piachange.reassessment import reassessment_due
 
 DEFAULT_DIR = "assessments"
@@ -102,7 +102,7 @@ def fmt_paths(paths: list[str], check_only: bool) -> Outcome:
         if loaded is None:
             continue
         doc, raw = loaded
-        text = format_document(doc)
+        text = format_document(doc, newline_of(raw))
         if text.encode("utf-8") == raw:
             continue
         if not check_only:

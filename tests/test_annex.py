@@ -71,6 +71,19 @@ def test_write_twice_is_once_and_the_files_stay_canonical(two: Repo, monkeypatch
     assert fmt_paths(paths, check_only=True).changed == []
 
 
+def test_a_work_tree_file_with_crlf_line_endings_keeps_them(two: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                            capsysbinary: Any) -> None:
+    """A checkout by git for Windows (core.autocrlf=true) has CRLF line endings: the rows are
+    appended and the file keeps its line endings, so git sees only the rows added."""
+    path = two.path / KENKO
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    code, _, err = cli(["report", "--since", "v1", "--write"], two.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    written = path.read_bytes()
+    assert written.count(b"\n") == written.count(b"\r\n") and len(rows(two)) == 2
+    assert fmt_paths([str(path)], check_only=True).changed == []
+
+
 def test_rows_are_appended_after_existing_ones(two: Repo) -> None:
     built = build(Options(since="v1", repo=str(two.path)))
     append_rows(built.report, built.root)

@@ -226,3 +226,15 @@ def test_fmt_as_root_keeps_the_owner(tmp_path: pathlib.Path) -> None:
     assert res.returncode == 0, res.stderr
     assert a.read_text(encoding="utf-8") != UNFORMATTED
     assert (a.stat().st_uid, a.stat().st_gid) == (65534, 65534)
+
+
+def test_a_file_is_replaced_where_files_have_no_owner(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows: os.chown and os.getuid do not exist (and every file reads as uid 0). Replacing an
+    existing file, as fmt and report --write do, must not depend on them."""
+    target = tmp_path / "kenko.toml"
+    target.write_text("古い\n", encoding="utf-8")
+    for name in ("chown", "getuid", "getgid"):
+        monkeypatch.delattr(os, name)
+    write_atomic(str(target), "新しい\n")
+    assert target.read_text(encoding="utf-8") == "新しい\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["kenko.toml"]

@@ -11,9 +11,9 @@ import sys
 import pytest
 
 from piachange.document import load_bytes, load_path
-from piachange.fmt import format_document
+from piachange.fmt import format_document, newline_of
 
-from conftest import EXAMPLE_002, ROOT, SAMPLES
+from conftest import EXAMPLE_002, ROOT, SAMPLES, Repo
 
 SAMPLE_FILES = sorted(SAMPLES.glob("*.toml"))
 KAIGO = SAMPLES / "kaigo-juten.toml"
@@ -158,3 +158,38 @@ def test_a_file_that_fails_check_is_not_rewritten(tmp_path: pathlib.Path) -> Non
         assert "would reformat ./a-bad.toml" not in done.stderr and "reformatted ./a-bad.toml" not in done.stderr
         assert (tmp_path / "a-bad.toml").read_text(encoding="utf-8") == bad_text
     assert (tmp_path / "b-messy.toml").read_text(encoding="utf-8") == text  # the good file was still formatted
+
+
+def test_a_checkout_with_crlf_line_endings_is_canonical_and_keeps_them(tmp_path: pathlib.Path) -> None:
+    """git for Windows checks files out with CRLF (core.autocrlf=true). Line endings are git's
+    business, as in black: a file whose first line ends with CRLF is canonical with CRLF, and fmt
+    writes it with CRLF, so git sees no change (the committed blob stays LF)."""
+    repo = Repo(tmp_path / "repo")
+    repo.write("assessments/kaigo.toml", KAIGO.read_text(encoding="utf-8"))
+    repo.commit("初版")
+    work = tmp_path / "work"
+    subprocess.run(["git", "-c", "core.autocrlf=true", "clone", "-q", str(repo.path), str(work)], check=True,
+                   env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})
+    subprocess.run(["git", "config", "core.autocrlf", "true"], cwd=work, check=True)
+    target = work / "assessments" / "kaigo.toml"
+    checked_out = target.read_bytes()
+    assert checked_out.count(b"\r\n") == KAIGO.read_text(encoding="utf-8").count("\n")
+    done = run("fmt", "--check", cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert run("check", cwd=work).returncode == 0
+
+    target.write_bytes(messy(KAIGO.read_text(encoding="utf-8")).replace("\n", "\r\n").encode("utf-8"))
+    assert run("fmt", "--check", cwd=work).returncode == 1  # the content is not canonical
+    done = run("fmt", cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes() == checked_out  # formatted, with the checkout's line endings
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=work, capture_output=True, text=True, check=True)
+    assert status.stdout == ""
+
+
+def test_mixed_line_endings_follow_the_first_line() -> None:
+    lf = KAIGO.read_bytes()
+    mixed = lf.replace(b"\n", b"\r\n", 3)
+    doc = load_bytes(mixed, "kaigo.toml")
+    assert format_document(doc, newline_of(mixed)).encode("utf-8") == lf.replace(b"\n", b"\r\n")
+    assert (newline_of(lf), newline_of(b""), newline_of(b"\n\r\n"), newline_of(b"\r\n")) == ("\n", "\n", "\n", "\r\n")
