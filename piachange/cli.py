@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import importlib
+import io
 import sys
 
 import typer
@@ -39,7 +41,21 @@ def _options(version: bool = typer.Option(False, "--version", callback=_version,
 def run() -> None:
     """The console script: ``main`` in a process that ends with it (see tune_collector)."""
     tune_collector()
+    _utf8_output()
     main()
+
+
+def _utf8_output() -> None:
+    """Write standard output in UTF-8 where it goes to a file or a pipe, as the reports are
+    written: a redirect on Windows would encode in cp932 and stop at the first 「—」 or 「⚠」 with a
+    traceback. A terminal keeps its encoding, and shows what it cannot print escaped."""
+    out = sys.stdout
+    if not isinstance(out, io.TextIOWrapper) or codecs.lookup(out.encoding).name == "utf-8":
+        return
+    if out.isatty():
+        out.reconfigure(errors="backslashreplace")
+    else:
+        out.reconfigure(encoding="utf-8")
 
 
 def main() -> None:

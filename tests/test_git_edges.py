@@ -11,6 +11,7 @@ import hashlib
 import os
 import pathlib
 import subprocess
+import sys
 from typing import Any, Callable
 
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from piachange import model
 from piachange.report import Options, build_report
 
-from conftest import Repo, run_main
+from conftest import ROOT, Repo, run_main
 from docs_factory import base, text
 
 KENKO = "assessments/kenko.toml"
@@ -287,6 +288,24 @@ def test_commit_messages_that_are_not_utf8(repo: Repo, cli: Cli) -> None:
     for fmt in ("md", "html", "csv", "json"):
         code, _, err = cli("report", "--since", first, "--per-commit", "--format", fmt, cwd=repo.path)
         assert (code, err) == (0, ""), fmt
+
+
+def test_text_output_redirected_where_the_locale_is_cp932_is_utf8(repo: Repo) -> None:
+    """`piachange explain > out.txt` on Windows: Python would encode standard output in cp932 and
+    stop at the first 「—」 with a traceback; it is written in UTF-8, as the reports are."""
+    repo.write(KENKO, text(base()))
+    first = repo.commit("初版")
+    repo.write(KENKO, text(edited(head_title="健康推進課長")))
+    repo.commit("役職名の変更\n\nPIA-Cause: 人事異動")
+    env = {**os.environ, "PYTHONIOENCODING": "cp932", "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONUTF8", None)
+    for args in (["explain", "--since", first], ["show", KENKO, "Ⅰ-6②"]):
+        done = subprocess.run([sys.executable, "-m", "piachange", *args], cwd=repo.path, env=env, capture_output=True)
+        assert done.returncode == 0 and done.stderr == b"", done.stderr.decode("cp932", "replace")
+        out = done.stdout.decode("utf-8")  # not cp932
+        assert "健康推進課長" in out, out
+    assert "—" in subprocess.run([sys.executable, "-m", "piachange", "explain", "--since", first], cwd=repo.path, env=env,
+                                 capture_output=True).stdout.decode("utf-8")
 
 
 # ---------------------------------------------------------------- the work tree
