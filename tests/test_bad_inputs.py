@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable
 
 import pytest
@@ -213,14 +214,16 @@ def test_a_five_megabyte_value_that_never_ends_is_located(tmp_path: pathlib.Path
     assert res.stderr.splitlines()[0] == f"{path}:7: invalid TOML: Expected \"'''\": the value that starts here never ends"
 
 
-def test_crlf_passes_check_and_fmt_writes_lf(tmp_path: pathlib.Path) -> None:
+def test_crlf_passes_check_and_fmt_keeps_it(tmp_path: pathlib.Path) -> None:
+    """CRLF is how git for Windows checks files out: fmt keeps it (test_fmt.py), and the values are those of LF."""
     path = tmp_path / "crlf.toml"
     path.write_bytes((BAD / "crlf-line-ends.toml").read_bytes())
     res = subprocess.run([sys.executable, "-m", "piachange", "fmt", str(path)], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     out = path.read_bytes()
-    assert b"\r" not in out
-    assert "declaration = '''\n一行目\n二行目'''" in out.decode("utf-8")
+    assert out.count(b"\n") == out.count(b"\r\n")
+    assert "declaration = '''\r\n一行目\r\n二行目'''" in out.decode("utf-8")
+    assert tomllib.loads(out.decode("utf-8"))["cover"]["declaration"] == "一行目\n二行目"
 
 
 def test_fmt_removes_a_byte_order_mark(tmp_path: pathlib.Path) -> None:
