@@ -9,7 +9,8 @@ The history (dates pinned, commits carry trailers) is built from the sample asse
 5. 2025-06-30 委託の終了 — the last 委託事項 of the main sample deleted (``PIA-Cause: リスク軽減``).
 
 Git is run as a plain ``git`` process with a fixed identity, so the demo works without any
-git configuration.
+git configuration, and whatever the user's or the system's configuration says about line endings
+or the encoding of commit messages.
 """
 
 from __future__ import annotations
@@ -176,7 +177,9 @@ def _git(path: str, *args: str, date: str = "", stdin: str | None = None) -> str
            "GIT_COMMITTER_NAME": AUTHOR[0], "GIT_COMMITTER_EMAIL": AUTHOR[1]}
     if date:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
-    cmd = ["git", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", *args]
+    # the message is UTF-8: a global i18n.commitEncoding=cp932 (kept for old tools on Windows) would
+    # record it as cp932, and the story's trailers would be unreadable
+    cmd = ["git", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", "-c", "i18n.commitEncoding=utf-8", *args]
     done = subprocess.run(cmd, cwd=path, env=env, input=(stdin or "").encode("utf-8"), capture_output=True)
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace").strip().splitlines()

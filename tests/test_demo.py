@@ -63,6 +63,19 @@ def test_demo_command_prints_the_markdown_report(tmp_path: pathlib.Path, monkeyp
     assert (code, out) == (1, b"") and err == f"Error: {target}: not empty; the demo needs a new or empty directory\n"
 
 
+def test_a_global_commit_encoding_does_not_change_the_story(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some Japanese offices set i18n.commitEncoding=cp932 for old tools on Windows: the demo's
+    UTF-8 messages must not be recorded as cp932, or its trailers are causes nobody knows."""
+    config = tmp_path / "gitconfig"
+    config.write_text("[i18n]\n\tcommitEncoding = cp932\n[core]\n\tautocrlf = true\n", encoding="utf-8")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    made = build_demo(str(tmp_path / "repo"))
+    report = build_report(Options(since=made.first, repo=made.path))
+    assert {r.rule for r in report.rows if r.date == dt.date(2024, 5, 27)} == {"cause:law"}
+    head = subprocess.run(["git", "cat-file", "commit", "HEAD"], cwd=made.path, capture_output=True, check=True).stdout
+    assert b"\nencoding " not in head and "佐藤 一郎".encode("utf-8") in head
+
+
 def test_default_directory_is_a_new_temporary_one() -> None:
     made = build_demo()
     try:
