@@ -46,16 +46,18 @@ def run() -> None:
 
 
 def _utf8_output() -> None:
-    """Write standard output in UTF-8 where it goes to a file or a pipe, as the reports are
-    written: a redirect on Windows would encode in cp932 and stop at the first 「—」 or 「⚠」 with a
-    traceback. A terminal keeps its encoding, and shows what it cannot print escaped."""
-    out = sys.stdout
-    if not isinstance(out, io.TextIOWrapper) or codecs.lookup(out.encoding).name == "utf-8":
-        return
-    if out.isatty():
-        out.reconfigure(errors="backslashreplace")
-    else:
-        out.reconfigure(encoding="utf-8")
+    """Write standard output and standard error in UTF-8 where they go to a file or a pipe, as the
+    reports are written: a redirect on Windows would encode in cp932 and stop at the first 「—」 or
+    「⚠」 with a traceback, and ``> log 2>&1`` (or a Git GUI showing a commit-msg hook's errors, which
+    it reads as UTF-8) would get two encodings. A terminal keeps its encoding, and shows what it
+    cannot print escaped."""
+    for out in (sys.stdout, sys.stderr):
+        if not isinstance(out, io.TextIOWrapper) or codecs.lookup(out.encoding).name == "utf-8":
+            continue
+        if out.isatty():
+            out.reconfigure(errors="backslashreplace")
+        else:
+            out.reconfigure(encoding="utf-8", errors=out.errors)  # stderr's backslashreplace stays
 
 
 def main() -> None:

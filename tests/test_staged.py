@@ -129,6 +129,29 @@ def test_a_commit_msg_hook_stops_a_commit_whose_trailer_is_wrong(repo: Repo) -> 
     assert repo.git("rev-parse", "HEAD~1") == head
 
 
+def test_a_hook_run_where_the_locale_is_cp932_says_everything_in_utf8(repo: Repo) -> None:
+    """On Windows the hook's output goes to git through pipes, in the locale's cp932 unless told
+    otherwise, and git (or a Git GUI) shows it as UTF-8: the rows (standard output) and the error
+    (standard error) are both UTF-8, not one of each."""
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    repo.commit("初版")
+    hook = repo.path / ".git" / "hooks" / "commit-msg"
+    hook.write_text(f'#!/bin/sh\nPYTHONIOENCODING=cp932 PYTHONPATH="{ROOT}" exec "{sys.executable}" -m piachange report'
+                    ' --staged --message "$1"\n', encoding="utf-8")
+    hook.chmod(0o755)
+    text = (repo.path / KAIGO).read_text(encoding="utf-8")
+    repo.write(KAIGO, text.replace("location = \'\'\'\n", "location = \'\'\'\nガバメントクラウド上に保管する。\n", 1))
+    env = {k: v for k, v in {**os.environ, **IDENTITY}.items() if k != "PYTHONUTF8"}
+    bad = subprocess.run(["git", "commit", "-a", "-m", "保管場所の変更", "-m", "PIA-Cause: システム更新"], cwd=repo.path, env=env,
+                         capture_output=True)
+    assert bad.returncode != 0
+    assert "unknown cause 'システム更新'" in bad.stderr.decode("utf-8"), bad.stderr
+    good = subprocess.run(["git", "commit", "-a", "-m", "保管場所の変更", "-m", "PIA-Cause: システム更改"], cwd=repo.path, env=env,
+                          capture_output=True)
+    assert good.returncode == 0, good.stderr
+    assert "システム更改に伴う変更" in good.stderr.decode("utf-8")
+
+
 def test_the_first_commit_is_compared_with_nothing(repo: Repo) -> None:
     repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
     repo.git("add", KAIGO)
