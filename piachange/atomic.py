@@ -95,7 +95,7 @@ def target_of(path: str, *, root: str | None = None) -> str:
     if os.path.islink(target) or root is not None:
         real = os.path.realpath(target)
         base = os.path.realpath(root or os.path.dirname(target))
-        if os.path.commonpath([real, base]) != base:
+        if not _within(real, base):
             what = "is a symbolic link to" if os.path.islink(target) else "resolves to"
             raise PiaError(f"{path}: {what} {real}, outside {base}; not written")
         target = real
@@ -108,3 +108,11 @@ def target_of(path: str, *, root: str | None = None) -> str:
         # a FIFO or a device would be replaced by a file, not written to
         raise PiaError(f"{path}: not a regular file; not written (print to standard output and redirect instead)")
     return target
+
+
+def _within(path: str, base: str) -> bool:
+    """Return whether ``path`` is ``base`` or below it."""
+    try:
+        return os.path.commonpath([path, base]) == base
+    except ValueError:  # Windows: a link to another drive, which commonpath refuses
+        return False
