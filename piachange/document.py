@@ -56,6 +56,9 @@ class Document:
 
 def decode(raw: bytes, file: str, commit: str = "") -> str:
     """Decode file bytes as UTF-8 text; raise DocumentError naming the first bad byte."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # else 'NUL bytes: not a text file', which it is
+        raise DocumentError([Problem(file, 1, "not UTF-8 but UTF-16 text (as Windows PowerShell's > and Out-File"
+                                              " write it); save the file as UTF-8", commit)])
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise DocumentError([Problem(file, line, "contains NUL bytes: not a text file", commit)])

@@ -331,6 +331,18 @@ def test_cli_writes_toml_and_report(tmp_path: pathlib.Path) -> None:
     assert again.returncode == 1 and "already exists" in again.stderr and out.read_text(encoding="utf-8") == "# kept\n"
 
 
+def test_a_source_saved_as_utf16_is_said_to_be_so(tmp_path: pathlib.Path) -> None:
+    """Windows PowerShell 5.1 writes `pdftotext x.pdf - > x.txt` as UTF-16 with a byte order
+    mark: the error says what the file is and what to do, not that it is no text file."""
+    src = tmp_path / seed("002").name
+    src.write_bytes(seed("002").read_text(encoding="utf-8").replace("\n", "\r\n").encode("utf-16"))
+    run = piachange("import", str(src), cwd=tmp_path)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr == f"{src}:1: not UTF-8 but UTF-16 text (as Windows PowerShell's > and Out-File write it); save the file as UTF-8\n"
+    src.write_bytes(seed("002").read_text(encoding="utf-8").replace("\n", "\r\n").encode("utf-8"))
+    assert piachange("import", str(src), cwd=tmp_path).stdout == imported("002").text  # the same text in UTF-8 is read
+
+
 def test_cli_prints_to_stdout_without_output(tmp_path: pathlib.Path) -> None:
     run = piachange("import", str(seed("004")), cwd=tmp_path)
     assert run.returncode == 0
