@@ -111,7 +111,8 @@ def _homes(root: str, files: set[str]) -> dict[str, str]:
         for n in names:
             rel = posixpath.join(d, n)
             try:
-                with open(os.path.join(root, rel), encoding="utf-8") as fh:
+                # utf-8-sig: Notepad on Windows may save with a byte order mark, which load_bytes accepts too
+                with open(os.path.join(root, rel), encoding="utf-8-sig") as fh:
                     cover = tomlparse.loads(fh.read()).get("cover")
             except (OSError, UnicodeDecodeError, ValueError, RecursionError):
                 continue

@@ -155,6 +155,19 @@ def test_a_file_renamed_in_the_work_tree_gets_its_rows_under_its_new_name(two: R
     assert len(rows(two, "assessments/kenko-2026.toml")) == 2 and not (two.path / KENKO).exists()
 
 
+def test_a_renamed_file_saved_with_a_byte_order_mark_is_found(two: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                             capsysbinary: Any) -> None:
+    """Notepad on Windows may save UTF-8 with a byte order mark, which check and fmt accept: the
+    renamed file is still known by its 評価書番号, and gets its rows (fmt drops the mark)."""
+    renamed = two.path / "assessments/kenko-2026.toml"
+    renamed.write_bytes(b"\xef\xbb\xbf" + (two.path / KENKO).read_bytes())
+    (two.path / KENKO).unlink()
+    code, _, err = cli(["report", "--since", "v1", "--write"], two.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    assert "assessments/kenko-2026.toml: 2 row(s) appended" in err
+    assert len(rows(two, "assessments/kenko-2026.toml")) == 2 and not (two.path / KENKO).exists()
+
+
 def test_a_file_that_cannot_be_written_stops_every_write(two: Repo, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch,
                                                          capsysbinary: Any) -> None:
     """kenko is a symbolic link out of the repository: refused before kaigo, which comes first, is written."""
