@@ -89,7 +89,7 @@ def _read(path: str) -> tuple[dict[str, Any], str]:
         raise PiaError(f"{path}: cannot read: {e.strerror}") from None
     name = os.path.basename(path)
     try:
-        text = raw.decode("utf-8")
+        text = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")  # the mark Notepad on Windows may save
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise PiaError(f"{name}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}): save it as UTF-8") from None

@@ -255,6 +255,17 @@ def test_a_configuration_that_is_not_utf8_is_one_located_line(tmp_path: pathlib.
         load_config(str(tmp_path))
 
 
+def test_a_configuration_saved_by_notepad_is_read(tmp_path: pathlib.Path) -> None:
+    """Notepad on Windows may save UTF-8 with a byte order mark, and git for Windows checks out
+    CRLF: such a piachange.toml is read, and its keys are found on their lines."""
+    text = '# 設定\n\n[templates]\nlaw = "根拠法令の改正"\n\n[report]\nblank = "記載なし"\n'
+    (tmp_path / "piachange.toml").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    assert load_config(str(tmp_path)).style.blank == "記載なし"
+    (tmp_path / "piachange.toml").write_bytes(b"\xef\xbb\xbf" + (text + "blnk = '-'\n").replace("\n", "\r\n").encode("utf-8"))
+    with pytest.raises(PiaError, match=r"^piachange.toml:8: unknown key 'report.blnk'"):
+        load_config(str(tmp_path))
+
+
 def test_the_threshold_judges_with_the_inputs_the_assessment_states() -> None:
     """A 基礎 whose 取扱者数 (500人未満) and 重大事故 (発生なし) are stated and unchanged: 対象人数 rising to
     10万人以上30万人未満 requires a 重点項目評価, certainly, and no 全項目評価 (docs/rules.md §7)."""
