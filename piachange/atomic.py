@@ -26,13 +26,26 @@ def write_all_atomic(files: Sequence[tuple[str, bytes | str]], *, root: str | No
             try:
                 os.replace(tmp, target)
             except OSError as e:
-                raise PiaError(f"{path}: not written: {e.strerror or e}") from None
+                # what Windows says of a read-only file, and of one Excel has open (a report's -o)
+                hint = " (read-only, or open in another program such as Excel?)" if isinstance(e, PermissionError) else ""
+                raise PiaError(f"{path}: not written: {e.strerror or e}{hint}") from None
     finally:
         for _, tmp, _ in staged:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+            _discard(tmp)
+
+
+def _discard(tmp: str) -> None:
+    """Remove a temporary file if it is still there; never raise."""
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        try:  # Windows deletes no read-only file, and the copy of a read-only target is one
+            os.chmod(tmp, stat.S_IREAD | stat.S_IWRITE)
+            os.unlink(tmp)
+        except OSError:
+            pass  # left behind rather than hiding why the write failed
 
 
 def _stage(path: str, data: bytes, root: str | None) -> tuple[str, str, str]:
@@ -63,7 +76,7 @@ def _stage(path: str, data: bytes, root: str | None) -> tuple[str, str, str]:
             except PermissionError:
                 pass  # an ordinary user cannot give files away; the file becomes theirs, as with any editor
     except BaseException as e:
-        os.unlink(tmp)
+        _discard(tmp)
         if isinstance(e, OSError):  # disk full, quota, I/O error: name the file, not the temporary one
             raise PiaError(f"{path}: not written: {e.strerror or e}") from None
         raise

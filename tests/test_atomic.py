@@ -6,6 +6,7 @@ import os
 import pathlib
 import subprocess
 import sys
+from typing import Callable
 
 import pytest
 
@@ -37,6 +38,32 @@ def test_a_failing_rename_leaves_the_original_and_no_temporary_file(tmp_path: pa
     assert res.returncode == 1
     assert res.stderr.splitlines() == ["a.toml: not written: No space left on device", "b.toml: not written: No space left on device"]
     assert a.read_text(encoding="utf-8") == UNFORMATTED
+    assert leftovers(tmp_path) == []
+
+
+def test_a_read_only_file_on_windows_is_one_error_and_no_temporary_file(tmp_path: pathlib.Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows neither replaces nor deletes a read-only file (nor one Excel has open). The copy
+    of a read-only target is read-only too: it must still be removed, and the error must be the
+    target's, not the temporary file's."""
+    target = tmp_path / "a.toml"
+    target.write_text(UNFORMATTED, encoding="utf-8")
+    target.chmod(0o444)
+    replace, unlink = os.replace, os.unlink
+
+    def windows(call: Callable[..., None]) -> Callable[..., None]:
+        def refuse(*paths: str) -> None:  # unlink(path), replace(src, dst): the last path is the one removed
+            if not os.stat(paths[-1]).st_mode & 0o200:
+                raise PermissionError(13, "Access is denied", paths[-1])
+            call(*paths)
+        return refuse
+
+    monkeypatch.setattr(os, "replace", windows(replace))
+    monkeypatch.setattr(os, "unlink", windows(unlink))
+    with pytest.raises(PiaError, match=r"^.*a\.toml: not written: Access is denied \(read-only, or open in another program"
+                                       r" such as Excel\?\)$"):
+        write_atomic(str(target), "x = 1\n")
+    assert target.read_text(encoding="utf-8") == UNFORMATTED
     assert leftovers(tmp_path) == []
 
 
