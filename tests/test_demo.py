@@ -59,6 +59,8 @@ def test_demo_command_prints_the_markdown_report(tmp_path: pathlib.Path, monkeyp
     md = out.decode("utf-8")
     assert "令和6年5月27日" in md and "第19条第8号" in md and "（削除）" in md
     assert f"demo repository: {target}" in err
+    hint = err.rsplit("try: ", 1)[1].split()  # a command every shell runs as it is, Windows' included
+    assert hint[:4] == ["piachange", "report", "--repo", f'"{target}"'] and "&&" not in err
     code, out, err = cli(["demo", str(target)], tmp_path, monkeypatch, capsysbinary)
     assert (code, out) == (1, b"") and err == f"Error: {target}: not empty; the demo needs a new or empty directory\n"
 

@@ -20,5 +20,7 @@ def register(app: typer.Typer) -> None:
         report = build_report(Options(since=made.first, repo=made.path))
         sys.stdout.buffer.write(render(report, "md"))
         sys.stdout.flush()
+        # --repo, not 'cd DIR &&': Windows PowerShell 5.1 has no &&, cmd.exe's cd changes no drive, and a
+        # temporary directory under C:\Users\<name with a space> needs the quotes
         print(f"\ndemo repository: {made.path}\n"
-              f"  try: cd {made.path} && piachange report --since {made.first[:9]} --per-commit", file=sys.stderr)
+              f'  try: piachange report --repo "{made.path}" --since {made.first[:9]} --per-commit', file=sys.stderr)
