@@ -108,7 +108,7 @@ def target_of(path: str, *, root: str | None = None) -> str:
     if os.path.islink(target) or root is not None:
         real = os.path.realpath(target)
         base = os.path.realpath(root or os.path.dirname(target))
-        if not _within(real, base):
+        if not within(real, base):
             what = "is a symbolic link to" if os.path.islink(target) else "resolves to"
             raise PiaError(f"{path}: {what} {real}, outside {base}; not written")
         target = real
@@ -123,7 +123,7 @@ def target_of(path: str, *, root: str | None = None) -> str:
     return target
 
 
-def _within(path: str, base: str) -> bool:
+def within(path: str, base: str) -> bool:
     """Return whether ``path`` is ``base`` or below it."""
     try:
         return os.path.commonpath([path, base]) == base

@@ -33,6 +33,7 @@ from typing import IO, Iterable, Iterator
 import git
 from git.util import hex_to_bin
 
+from piachange.atomic import within
 from piachange.background import BackgroundCatFile
 from piachange.document import Document
 from piachange.errors import DocumentError, PiaError
@@ -237,11 +238,11 @@ class History:
         out: list[str] = []
         given = list(paths)
         base = os.path.realpath(cwd)
-        if not _within(base, self.root) or not given:
+        if not within(base, self.root) or not given:
             base = self.root
         for p in given or [DEFAULT_SCOPE]:
             full = os.path.realpath(os.path.join(base, p))
-            if not _within(full, self.root):
+            if not within(full, self.root):
                 raise PiaError(f"{p}: outside the repository {self.root}")
             rel = os.path.relpath(full, self.root).replace(os.sep, "/")
             out.append("" if rel == "." else rel)
@@ -408,14 +409,6 @@ class History:
     def cache_dir(self) -> str:
         """Return where piachange keeps its cache for this repository (shared by its worktrees)."""
         return os.path.join(self.repo.common_dir, "piachange-cache")
-
-
-def _within(path: str, root: str) -> bool:
-    """Return whether ``path`` is ``root`` or below it (both real paths)."""
-    try:
-        return os.path.commonpath([path, root]) == root
-    except ValueError:  # Windows: on another drive (--repo D:\pia run in C:\work), which commonpath refuses
-        return False
 
 
 def _in_scope(path: str, mode: str, scope: tuple[str, ...]) -> bool:

@@ -44,6 +44,26 @@ def moved_storage(repo: Repo) -> None:
     repo.write("notes.txt", "not staged")
 
 
+def hooked(repo: Repo, prefix: str = "", args: str = "") -> str:
+    """Commit the sample and install the commit-msg hook as README.md says (``prefix``: variables
+    set for it, ``args``: more options); return the commit."""
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    head = repo.commit("初版")
+    hook = repo.path / ".git" / "hooks" / "commit-msg"
+    hook.write_text(f'#!/bin/sh\n{prefix}PYTHONPATH="{ROOT}" exec "{sys.executable}" -m piachange report --staged'
+                    f' --message "$1"{args}\n', encoding="utf-8")
+    hook.chmod(0o755)
+    return head
+
+
+def edit_storage(repo: Repo) -> None:
+    """Write a new 保管場所 (※) into the work tree, not staged."""
+    text = (repo.path / KAIGO).read_text(encoding="utf-8")
+    changed = text.replace("location = '''\n", "location = '''\nガバメントクラウド上に保管する。\n", 1)
+    assert changed != text
+    repo.write(KAIGO, changed)
+
+
 def staged_json(command: str, repo: Repo, tmp_path: pathlib.Path, message: str) -> dict[str, Any]:
     """Stage the moved 保管場所, run ``command --staged`` with ``message`` as JSON; check nothing was written."""
     moved_storage(repo)
@@ -108,14 +128,8 @@ def test_comments_and_the_verbose_diff_are_not_the_message(repo: Repo) -> None:
 
 def test_a_commit_msg_hook_stops_a_commit_whose_trailer_is_wrong(repo: Repo) -> None:
     """The hook as a user installs it; `git commit -a` records a temporary index, which the hook sees."""
-    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
-    head = repo.commit("初版")
-    hook = repo.path / ".git" / "hooks" / "commit-msg"
-    hook.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m piachange report --staged --message "$1"\n',
-                    encoding="utf-8")
-    hook.chmod(0o755)
-    text = (repo.path / KAIGO).read_text(encoding="utf-8")
-    repo.write(KAIGO, text.replace("location = '''\n", "location = '''\nガバメントクラウド上に保管する。\n", 1))
+    head = hooked(repo)
+    edit_storage(repo)
     env = {**os.environ, **IDENTITY}
     bad = subprocess.run(["git", "commit", "-a", "-m", "保管場所の変更", "-m", "PIA-Cause: システム更新"], cwd=repo.path, env=env,
                          capture_output=True, text=True, encoding="utf-8")
@@ -133,14 +147,8 @@ def test_a_hook_run_where_the_locale_is_cp932_says_everything_in_utf8(repo: Repo
     """On Windows the hook's output goes to git through pipes, in the locale's cp932 unless told
     otherwise, and git (or a Git GUI) shows it as UTF-8: the rows (standard output) and the error
     (standard error) are both UTF-8, not one of each."""
-    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
-    repo.commit("初版")
-    hook = repo.path / ".git" / "hooks" / "commit-msg"
-    hook.write_text(f'#!/bin/sh\nPYTHONIOENCODING=cp932 PYTHONPATH="{ROOT}" exec "{sys.executable}" -m piachange report'
-                    ' --staged --message "$1"\n', encoding="utf-8")
-    hook.chmod(0o755)
-    text = (repo.path / KAIGO).read_text(encoding="utf-8")
-    repo.write(KAIGO, text.replace("location = \'\'\'\n", "location = \'\'\'\nガバメントクラウド上に保管する。\n", 1))
+    hooked(repo, prefix="PYTHONIOENCODING=cp932 ")
+    edit_storage(repo)
     env = {k: v for k, v in {**os.environ, **IDENTITY}.items() if k != "PYTHONUTF8"}
     bad = subprocess.run(["git", "commit", "-a", "-m", "保管場所の変更", "-m", "PIA-Cause: システム更新"], cwd=repo.path, env=env,
                          capture_output=True)
@@ -204,13 +212,8 @@ def test_comment_lines_of_core_comment_char_are_not_the_message(repo: Repo, comm
 
 
 def test_a_hook_with_another_comment_char_stops_a_wrong_trailer_written_in_the_editor(repo: Repo, tmp_path: pathlib.Path) -> None:
-    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
-    head = repo.commit("初版")
+    head = hooked(repo)
     repo.git("config", "core.commentChar", ";")
-    hook = repo.path / ".git" / "hooks" / "commit-msg"
-    hook.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m piachange report --staged --message "$1"\n',
-                    encoding="utf-8")
-    hook.chmod(0o755)
     editor = tmp_path / "editor"  # writes the message above the comment lines git put in the file
     editor.write_text('#!/bin/sh\n{ printf "保管場所の変更\\n\\nPIA-Cause: システム更新\\n"; cat "$1"; } > "$1.new" && mv "$1.new" "$1"\n',
                       encoding="utf-8")
@@ -338,14 +341,8 @@ def test_a_path_naming_nothing_and_a_missing_repository_are_said_so(repo: Repo, 
 def test_a_message_git_keeps_comment_lines_in_is_previewed_with_them(repo: Repo) -> None:
     """Without an editor (GIT_EDITOR=: in the hook) git only cleans whitespace: a '#' line stays in
     the message, and in its trailer paragraph it makes the paragraph no trailers, as history reads it."""
-    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
-    repo.commit("初版")
-    hook = repo.path / ".git" / "hooks" / "commit-msg"
-    hook.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m piachange report --staged --message "$1"'
-                    ' --format json\n', encoding="utf-8")
-    hook.chmod(0o755)
-    text = (repo.path / KAIGO).read_text(encoding="utf-8")
-    repo.write(KAIGO, text.replace("location = '''\n", "location = '''\nガバメントクラウド上に保管する。\n", 1))
+    hooked(repo, args=" --format json")
+    edit_storage(repo)
     done = subprocess.run(["git", "commit", "-a", "-m", "保管場所の変更", "-m", "PIA-Cause: 軽微な修正\n#12 参照"], cwd=repo.path,
                           env={**os.environ, **IDENTITY}, capture_output=True, text=True, encoding="utf-8")
     assert done.returncode == 0, done.stderr
@@ -430,13 +427,8 @@ def test_a_verbose_commit_in_cp932_is_not_refused_for_the_utf8_diff_git_drops(re
     """git commit -v with i18n.commitEncoding=cp932: below the scissors line git writes the staged
     diff as the files are (the assessments are UTF-8), and drops it with the comment lines; only
     the message must be cp932."""
-    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
-    head = repo.commit("初版")
+    head = hooked(repo)
     repo.git("config", "i18n.commitEncoding", "cp932")
-    hook = repo.path / ".git" / "hooks" / "commit-msg"
-    hook.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m piachange report --staged --message "$1"\n',
-                    encoding="utf-8")
-    hook.chmod(0o755)
     said = tmp_path / "said"
     editor = tmp_path / "editor"  # writes the cp932 message above what git put in the file
     editor.write_text(f'#!/bin/sh\n{{ cat "{said}"; cat "$1"; }} > "$1.new" && mv "$1.new" "$1"\n', encoding="utf-8")
