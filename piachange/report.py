@@ -117,12 +117,12 @@ def build(opts: Options, progress: Progress | None = None, staged: Staged | None
         return Built(report if staged is None else _relabelled(report, staged), hist.root, builder.scope_names)
 
 
-def _decode_names(found: Any) -> dict[tuple[str, str], FileNames]:
-    """Return the names kept with a net submission's rows (_Builder._names_then), {} for anything else."""
+def _decode_names(found: Any) -> dict[tuple[str, str], FileNames] | None:
+    """Return the names kept with a net submission's rows (_Builder._names_then), None for a damaged entry."""
     ok = isinstance(found, dict) and all(
         isinstance(k, tuple) and len(k) == 2 and isinstance(v, tuple)
         and all(isinstance(p, tuple) and isinstance(n, str) for p, n in v) for k, v in found.items())
-    return found if ok else {}  # type: ignore[return-value]
+    return found if ok else None  # type: ignore[return-value]
 
 
 def _relabelled(report: model.Report, staged: Staged) -> model.Report:
@@ -184,11 +184,12 @@ class _Builder:
         A submission is decided as a whole (a row may depend on any other), so its rows are
         kept in the cache under the two ends, the scope and the configuration."""
         k = key("net-rows", self._setting(scope), since.sha if since else "", until.sha)
-        kept = self.cache.get_many([k, k + b"names"])
-        found = decode_rows(kept[k], self.hist.commit)
-        if found is not None:
-            self.scope_names = _decode_names(kept[k + b"names"])
-            return found
+        kept = self.cache.get(k)  # the rows, findings and file names of the submission, in one entry: all or none
+        if isinstance(kept, tuple) and len(kept) == 2:
+            found, names = decode_rows(kept[0], self.hist.commit), _decode_names(kept[1])
+            if found is not None and names is not None:
+                self.scope_names = names
+                return found
         old, new = self.hist.files(since, scope), self.hist.files(until, scope)
         ends = delta(old, new)
         net: list[model.Change] = []
@@ -227,8 +228,7 @@ class _Builder:
             changes, config=self.config, known=known, named=self.scope_names,
             keep=lambda group, rows: self.cache.put(group_key(group), encode_decisions(rows)))
         findings = [*self.findings, *findings]
-        self.cache.put(k, encode_rows(rows, findings))
-        self.cache.put(k + b"names", self.scope_names)
+        self.cache.put(k, (encode_rows(rows, findings), self.scope_names))
         return rows, findings
 
     def _names_then(self, touches: Touches, changes: list[model.Change]) -> dict[tuple[str, str], FileNames]:
