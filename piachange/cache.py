@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import pathlib
 import pickle
 from importlib import resources
 from typing import Any
@@ -104,7 +105,9 @@ class Cache:
                 self._remove()  # not a database: start it afresh
         self.close()
         try:  # a read-only repository (another user's, a mounted archive) still gives what is there
-            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=2, isolation_level=None)
+            # as_uri escapes what a URI would read otherwise ('#', '%', '?' in a directory name; C:\\ on Windows)
+            uri = pathlib.Path(os.path.abspath(self.path)).as_uri()
+            self.db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=2, isolation_level=None)
             self.db.execute("SELECT 1 FROM entry LIMIT 1").fetchall()
         except self._errors:
             self.close()

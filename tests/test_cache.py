@@ -265,6 +265,22 @@ def test_a_held_cache_keeps_every_entry_until_taken(tmp_path: pathlib.Path) -> N
     assert cache.Cache(str(tmp_path)).get_many(list(entries)) == entries
 
 
+def test_a_cache_that_can_only_be_read_is_read_wherever_it_is(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache that cannot be opened for writing (a read-only repository, another user's) is read
+    as a URI: a '#' or '%' in the path must not cut it or change it."""
+    directory = tmp_path / "評価書 #1 100%" / ".git" / "piachange-cache"
+    kept = cache.Cache(str(directory))
+    kept.put(cache.key("k"), "値")
+    kept.close()
+
+    def refused(self: cache.Cache, directory: str) -> None:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(cache.Cache, "_open", refused)
+    again = cache.Cache(str(directory))
+    assert not again.writable and again.get(cache.key("k")) == "値"
+
+
 def test_a_net_report_reuses_no_assessment_a_scoped_commit_touched(history: Repo, monkeypatch: pytest.MonkeyPatch,
                                                                    capsysbinary: Any) -> None:
     """A scope is resolved against every item its commit changed: the assessments such a commit
