@@ -12,7 +12,7 @@ import typer
 from piachange import __version__, tune_collector
 from piachange.errors import PiaError, one_line
 
-COMMANDS = ("check", "fmt", "new", "show", "report", "explain", "demo", "import_")
+COMMANDS = ("check", "fmt", "new", "show", "report", "explain", "install_hook", "demo", "import_")
 
 app = typer.Typer(
     add_completion=False,

@@ -20,6 +20,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
+from piachange.atomic import make_parents, write_atomic
 from piachange.errors import PiaError, Problem
 from piachange.model import Commit
 from piachange.trailers import message_codec
@@ -186,3 +187,29 @@ def _git(cwd: str, *args: str, data: bytes | None = None, env: dict[str, str] | 
         err = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise PiaError(what or f"git {args[0]}: {err[-1] if err else f'exit code {done.returncode}'}")
     return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else ""
+
+
+HOOK_MARK = "# piachange commit-msg hook"
+
+
+def install_hook(repo: str, force: bool = False) -> str:
+    """Write the commit-msg hook that runs ``report --staged`` with this Python (so git finds it
+    outside the virtualenv too, and Git for Windows' sh runs it); return its path. A hook of
+    someone else's is kept unless ``force``."""
+    root = _git(repo, "rev-parse", "--show-toplevel", what=f"{repo}: not a git work tree").strip()
+    path = os.path.normpath(os.path.join(root, _git(root, "rev-parse", "--git-path", "hooks/commit-msg").strip()))
+    if os.path.lexists(path) and not force:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                ours = HOOK_MARK in fh.read()
+        except (OSError, UnicodeDecodeError):
+            ours = False
+        if not ours:
+            raise PiaError(f"{path}: a commit-msg hook is there already; add `piachange report --staged --message \"$1\"`"
+                           " to it, or replace it with --force")
+    python = sys.executable.replace(os.sep, "/")  # C:/…/python.exe: what Git for Windows' sh runs
+    make_parents(path)  # core.hooksPath may name a directory not made yet
+    write_atomic(path, f'#!/bin/sh\n{HOOK_MARK}: the 変更箇所 rows of the commit; a wrong PIA-* trailer stops it\n'
+                       f'exec "{python}" -m piachange report --staged --message "$1"\n')
+    os.chmod(path, 0o755)
+    return path

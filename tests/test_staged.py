@@ -455,3 +455,46 @@ def test_a_scope_entry_naming_nothing_changed_is_a_warning_at_its_line(repo: Rep
     [finding] = [f for f in out["findings"] if "basic.systems.3" in f["message"]]
     assert finding["message"].startswith(f"{tmp_path / 'MSG'}:5: PIA-Cause of the staged commit (保管場所の変更): scope entry"
                                          " 'basic.systems.3' names no item this commit changed"), finding
+
+
+def test_install_hook_writes_a_hook_that_stops_a_wrong_trailer(repo: Repo) -> None:
+    """`piachange install-hook`: the hook runs this Python, so it works without the virtualenv on
+    git's PATH (and in Git for Windows' sh); a wrong trailer stops the commit, a right one passes."""
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    head = repo.commit("初版")
+    done = piachange("install-hook", cwd=repo.path)
+    assert done.returncode == 0, done.stderr
+    hook = repo.path / ".git" / "hooks" / "commit-msg"
+    assert done.stderr.startswith(f"installed {hook}: it runs {sys.executable} -m piachange report --staged")
+    assert hook.read_bytes().startswith(b"#!/bin/sh\n") and os.access(hook, os.X_OK)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")  # the hook README.md shows is the one written
+    assert hook.read_text(encoding="utf-8").replace(sys.executable, "/path/to/.venv/bin/python") in readme
+    edit_storage(repo)
+    env = {**os.environ, **IDENTITY, "PYTHONPATH": str(ROOT)}
+    bad = subprocess.run(["git", "commit", "-a", "-m", "保管場所の変更", "-m", "PIA-Cause: システム更新"], cwd=repo.path,
+                         env=env, capture_output=True, text=True, encoding="utf-8")
+    assert bad.returncode != 0 and "COMMIT_EDITMSG:3: the staged commit (保管場所の変更): unknown cause 'システム更新'" in bad.stderr
+    assert repo.git("rev-parse", "HEAD") == head
+    good = subprocess.run(["git", "commit", "-a", "-m", "保管場所の変更", "-m", "PIA-Cause: システム更改"], cwd=repo.path,
+                          env=env, capture_output=True, text=True, encoding="utf-8")
+    assert good.returncode == 0, good.stderr
+    assert "| **事前** | システム更改に伴う変更 |" in good.stderr  # git shows what a hook prints on its standard error
+
+
+def test_install_hook_keeps_a_hook_of_someone_else_unless_forced(repo: Repo) -> None:
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    repo.commit("初版")
+    repo.git("config", "core.hooksPath", "tools/hooks")  # a shared hooks directory, not made yet
+    assert piachange("install-hook", cwd=repo.path).returncode == 0
+    hook = repo.path / "tools" / "hooks" / "commit-msg"
+    assert "piachange report --staged" in hook.read_text(encoding="utf-8")
+    assert piachange("install-hook", cwd=repo.path).returncode == 0  # its own: written again
+    hook.write_text("#!/bin/sh\nexec other-check \"$1\"\n", encoding="utf-8")
+    done = piachange("install-hook", cwd=repo.path)
+    assert done.returncode == 1 and len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith(f"Error: {hook}: a commit-msg hook is there already"), done.stderr
+    assert hook.read_text(encoding="utf-8") == "#!/bin/sh\nexec other-check \"$1\"\n"
+    assert piachange("install-hook", "--force", cwd=repo.path).returncode == 0
+    assert "piachange report --staged" in hook.read_text(encoding="utf-8")
+    done = piachange("install-hook", "--repo", str(repo.path / "no-such-dir"), cwd=repo.path)
+    assert done.returncode == 1 and len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
