@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -207,9 +208,9 @@ def install_hook(repo: str, force: bool = False) -> str:
         if not ours:
             raise PiaError(f"{path}: a commit-msg hook is there already; add `piachange report --staged --message \"$1\"`"
                            " to it, or replace it with --force")
-    python = sys.executable.replace(os.sep, "/")  # C:/…/python.exe: what Git for Windows' sh runs
+    python = shlex.quote(sys.executable.replace(os.sep, "/"))  # C:/…/python.exe: what Git for Windows' sh runs
     make_parents(path)  # core.hooksPath may name a directory not made yet
     write_atomic(path, f'#!/bin/sh\n{HOOK_MARK}: the 変更箇所 rows of the commit; a wrong PIA-* trailer stops it\n'
-                       f'exec "{python}" -m piachange report --staged --message "$1"\n')
+                       f'exec {python} -m piachange report --staged --message "$1"\n')
     os.chmod(path, 0o755)
     return path
