@@ -89,6 +89,8 @@ def make_parents(path: str) -> str:
     missing = ""
     while directory and not os.path.isdir(directory) and not os.path.lexists(directory):
         missing, directory = directory, os.path.dirname(directory)
+        if directory == missing:  # a root that is not there: a Windows drive or share not connected
+            break
     if missing:
         try:
             os.makedirs(os.path.dirname(os.path.abspath(path)))

@@ -265,3 +265,17 @@ def test_a_file_is_replaced_where_files_have_no_owner(tmp_path: pathlib.Path, mo
     write_atomic(str(target), "新しい\n")
     assert target.read_text(encoding="utf-8") == "新しい\n"
     assert [p.name for p in tmp_path.iterdir()] == ["kenko.toml"]
+
+
+def test_new_on_a_drive_that_is_not_there_is_one_error(tmp_path: pathlib.Path) -> None:
+    """Windows: a network drive not connected (Z:\\) is no directory, and is its own parent. The
+    directories to make are looked for up to it, and `new` says it cannot make them (it looped forever)."""
+    fault = ("real_isdir, real_lexists = os.path.isdir, os.path.lexists\n"
+             "os.path.isdir = lambda p: p != '/' and real_isdir(p)\n"  # '/' stands for the drive
+             "os.path.lexists = lambda p: p != '/' and real_lexists(p)\n"
+             "def unreachable(*a, **k):\n    raise FileNotFoundError(2, 'The system cannot find the path specified')\n"
+             "os.makedirs = unreachable")
+    res = run_with_fault(fault, "new", "kiso", "/no-such-drive/assessments/a.toml", cwd=tmp_path)
+    assert res.returncode == 1
+    assert res.stderr == ("Error: /no-such-drive/assessments/a.toml: cannot create directory /: The system cannot find"
+                          " the path specified; not written\n")
