@@ -190,27 +190,34 @@ def _git(cwd: str, *args: str, data: bytes | None = None, env: dict[str, str] | 
     return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else ""
 
 
-HOOK_MARK = "# piachange commit-msg hook"
+_HOOK = ('#!/bin/sh\n# piachange commit-msg hook: the 変更箇所 rows of the commit; a wrong PIA-* trailer stops it\n'
+         'exec {python} -m piachange report --staged --message "$1"\n')
 
 
 def install_hook(repo: str, force: bool = False) -> str:
     """Write the commit-msg hook that runs ``report --staged`` with this Python (so git finds it
     outside the virtualenv too, and Git for Windows' sh runs it); return its path. A hook of
-    someone else's is kept unless ``force``."""
+    someone else's, or piachange's with lines added to it, is kept unless ``force``."""
     root = _git(repo, "rev-parse", "--show-toplevel", what=f"{repo}: not a git work tree").strip()
     path = os.path.normpath(os.path.join(root, _git(root, "rev-parse", "--git-path", "hooks/commit-msg").strip()))
-    if os.path.lexists(path) and not force:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                ours = HOOK_MARK in fh.read()
-        except (OSError, UnicodeDecodeError):
-            ours = False
-        if not ours:
-            raise PiaError(f"{path}: a commit-msg hook is there already; add `piachange report --staged --message \"$1\"`"
-                           " to it, or replace it with --force")
+    if os.path.lexists(path) and not force and not _is_ours(path):
+        raise PiaError(f"{path}: a commit-msg hook is there already; add `piachange report --staged --message \"$1\"`"
+                       " to it, or replace it with --force")
     python = shlex.quote(sys.executable.replace(os.sep, "/"))  # C:/…/python.exe: what Git for Windows' sh runs
     make_parents(path)  # core.hooksPath may name a directory not made yet
-    write_atomic(path, f'#!/bin/sh\n{HOOK_MARK}: the 変更箇所 rows of the commit; a wrong PIA-* trailer stops it\n'
-                       f'exec {python} -m piachange report --staged --message "$1"\n')
+    write_atomic(path, _HOOK.format(python=python))
     os.chmod(path, 0o755)
     return path
+
+
+def _is_ours(path: str) -> bool:
+    """Return whether the hook at ``path`` is one install_hook wrote, whatever Python it runs."""
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+    # a line the user added is theirs: writing the hook again must not drop it silently
+    before, _, after = _HOOK.partition("{python}")
+    python = text[len(before): -len(after)] if len(text) > len(before) + len(after) else ""
+    return text.startswith(before) and text.endswith(after) and bool(python) and "\n" not in python

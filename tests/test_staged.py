@@ -498,3 +498,23 @@ def test_install_hook_keeps_a_hook_of_someone_else_unless_forced(repo: Repo) -> 
     assert "piachange report --staged" in hook.read_text(encoding="utf-8")
     done = piachange("install-hook", "--repo", str(repo.path / "no-such-dir"), cwd=repo.path)
     assert done.returncode == 1 and len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_install_hook_keeps_a_line_added_to_its_hook_unless_forced(repo: Repo) -> None:
+    """The hook is piachange's as long as it is what install-hook writes, for whatever Python (a new
+    virtualenv: written again). A line someone added to it is theirs, and is not dropped silently."""
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    repo.commit("初版")
+    assert piachange("install-hook", cwd=repo.path).returncode == 0
+    hook = repo.path / ".git" / "hooks" / "commit-msg"
+    written = hook.read_text(encoding="utf-8")
+    hook.write_text(written.replace(sys.executable, "'/old venv/bin/python'"), encoding="utf-8")
+    assert piachange("install-hook", cwd=repo.path).returncode == 0  # its own, with another Python: written again
+    assert hook.read_text(encoding="utf-8") == written
+    added = written.replace("exec ", 'npx commitlint --edit "$1" || exit 1\nexec ')
+    hook.write_text(added, encoding="utf-8")
+    done = piachange("install-hook", cwd=repo.path)
+    assert done.returncode == 1 and done.stderr.startswith(f"Error: {hook}: a commit-msg hook is there already"), done.stderr
+    assert hook.read_text(encoding="utf-8") == added
+    assert piachange("install-hook", "--force", cwd=repo.path).returncode == 0
+    assert hook.read_text(encoding="utf-8") == written
