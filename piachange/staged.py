@@ -205,6 +205,11 @@ def install_hook(repo: str, force: bool = False) -> str:
                        " to it, or replace it with --force")
     python = shlex.quote(sys.executable.replace(os.sep, "/"))  # C:/…/python.exe: what Git for Windows' sh runs
     make_parents(path)  # core.hooksPath may name a directory not made yet
+    if os.path.islink(path):  # the link is this repository's hook: replaced, not the file it points to (another's)
+        try:
+            os.unlink(path)
+        except OSError as e:
+            raise PiaError(f"{path}: not written: {e.strerror or e}") from None
     write_atomic(path, _HOOK.format(python=python))
     os.chmod(path, 0o755)
     return path

@@ -518,3 +518,23 @@ def test_install_hook_keeps_a_line_added_to_its_hook_unless_forced(repo: Repo) -
     assert hook.read_text(encoding="utf-8") == added
     assert piachange("install-hook", "--force", cwd=repo.path).returncode == 0
     assert hook.read_text(encoding="utf-8") == written
+
+
+def test_install_hook_forced_replaces_a_linked_hook_not_what_it_links_to(repo: Repo, tmp_path: pathlib.Path) -> None:
+    """A hook that is a symbolic link (to a team's script, or to nothing any more): --force, as the
+    error says, replaces the link with piachange's hook and leaves the script it pointed to alone."""
+    repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
+    repo.commit("初版")
+    shared = tmp_path / "team-hooks" / "commit-msg"
+    shared.parent.mkdir()
+    shared.write_text("#!/bin/sh\nexec team-check \"$1\"\n", encoding="utf-8")
+    hook = repo.path / ".git" / "hooks" / "commit-msg"
+    for target in (shared, tmp_path / "gone"):
+        hook.symlink_to(target)
+        done = piachange("install-hook", cwd=repo.path)
+        assert done.returncode == 1 and "a commit-msg hook is there already" in done.stderr, done.stderr
+        done = piachange("install-hook", "--force", cwd=repo.path)
+        assert done.returncode == 0, done.stderr
+        assert not hook.is_symlink() and "piachange report --staged" in hook.read_text(encoding="utf-8")
+        assert shared.read_text(encoding="utf-8") == "#!/bin/sh\nexec team-check \"$1\"\n"
+        hook.unlink()
