@@ -45,8 +45,9 @@ def moved_storage(repo: Repo) -> None:
 
 
 def hooked(repo: Repo, prefix: str = "", args: str = "") -> str:
-    """Commit the sample and install the commit-msg hook as README.md says (``prefix``: variables
-    set for it, ``args``: more options); return the commit."""
+    """Commit the sample and write a commit-msg hook running report --staged with this Python and this
+    checkout on PYTHONPATH (install-hook's own is tested below; ``prefix``: variables set for it,
+    ``args``: more options); return the commit."""
     repo.write(KAIGO, (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8"))
     head = repo.commit("初版")
     hook = repo.path / ".git" / "hooks" / "commit-msg"
