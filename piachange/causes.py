@@ -189,9 +189,7 @@ def commit_statements(commit: model.Commit, causes: tuple[Cause, ...], recorded:
 def _commit_statements(sha: str, message: str, trailers: tuple[tuple[str, str], ...],
                        causes: tuple[Cause, ...], recorded: bool = False) -> tuple[Statement, ...]:
     who = commit_line(sha, message)
-    lines = trailer_lines(message)
-    if len(lines) != len(trailers):  # trailers not read from this message (made by hand)
-        lines = (0,) * len(trailers)
+    lines = trailer_lines(message, trailers)
 
     def at(i: int) -> str:
         return commit_line(sha, message, lines[i])

@@ -88,6 +88,8 @@ def _read(path: str) -> tuple[dict[str, Any], str]:
     except OSError as e:
         raise PiaError(f"{path}: cannot read: {e.strerror}") from None
     name = os.path.basename(path)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise PiaError(f"{name}: not UTF-8 but UTF-16 text (as Windows PowerShell's > and Out-File write it); save it as UTF-8")
     try:
         text = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")  # the mark Notepad on Windows may save
     except UnicodeDecodeError as e:

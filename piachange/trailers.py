@@ -56,9 +56,12 @@ def parse_trailers(message: str) -> tuple[tuple[str, str], ...]:
     return tuple((k, v) for _, k, v in trailer_block(message))
 
 
-def trailer_lines(message: str) -> tuple[int, ...]:
-    """Return the line of the message each trailer of ``parse_trailers(message)`` starts on."""
-    return tuple(n for n, _, _ in trailer_block(message))
+def trailer_lines(message: str, trailers: tuple[tuple[str, str], ...] | None = None) -> tuple[int, ...]:
+    """Return the line of the message each trailer of ``parse_trailers(message)`` starts on; given
+    the ``trailers`` a commit holds, 0 for each where they were not read from this message (a
+    commit made by hand)."""
+    lines = tuple(n for n, _, _ in trailer_block(message))
+    return (0,) * len(trailers) if trailers is not None and len(lines) != len(trailers) else lines
 
 
 def commit_line(sha: str, message: str, line: int = 0) -> str:
@@ -71,9 +74,7 @@ def commit_line(sha: str, message: str, line: int = 0) -> str:
 
 def located(commit: Commit, key: str) -> list[tuple[str, str]]:
     """Return every value of trailer ``key`` (case-insensitive) with where it is (``commit_line``)."""
-    lines = trailer_lines(commit.message)
-    if len(lines) != len(commit.trailers):  # trailers not read from this message (made by hand)
-        lines = (0,) * len(commit.trailers)
+    lines = trailer_lines(commit.message, commit.trailers)
     return [(commit_line(commit.sha, commit.message, n), v) for n, (k, v) in zip(lines, commit.trailers) if k.lower() == key.lower()]
 
 

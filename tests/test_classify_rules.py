@@ -253,6 +253,9 @@ def test_a_configuration_that_is_not_utf8_is_one_located_line(tmp_path: pathlib.
     (tmp_path / "piachange.toml").write_bytes('[templates]\nlaw = "根拠法令の改正"\n'.encode("cp932"))
     with pytest.raises(PiaError, match=r"^piachange.toml:2: not UTF-8 text \(byte 0x8d\): save it as UTF-8$"):
         load_config(str(tmp_path))
+    (tmp_path / "piachange.toml").write_text('[templates]\nlaw = "根拠法令の改正"\n', encoding="utf-16")  # PowerShell 5.1's Out-File
+    with pytest.raises(PiaError, match=r"^piachange.toml: not UTF-8 but UTF-16 text .*; save it as UTF-8$"):
+        load_config(str(tmp_path))
 
 
 def test_a_configuration_saved_by_notepad_is_read(tmp_path: pathlib.Path) -> None:
