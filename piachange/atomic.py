@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import time
 from typing import Sequence
 
 from piachange.errors import PiaError
@@ -24,7 +25,7 @@ def write_all_atomic(files: Sequence[tuple[str, bytes | str]], *, root: str | No
             staged.append(_stage(path, data.encode("utf-8") if isinstance(data, str) else data, root))
         for path, tmp, target in staged:
             try:
-                os.replace(tmp, target)
+                _replace(tmp, target)
             except OSError as e:
                 # what Windows says of a read-only file, and of one Excel has open (a report's -o)
                 hint = " (read-only, or open in another program such as Excel?)" if isinstance(e, PermissionError) else ""
@@ -32,6 +33,19 @@ def write_all_atomic(files: Sequence[tuple[str, bytes | str]], *, root: str | No
     finally:
         for _, tmp, _ in staged:
             _discard(tmp)
+
+
+def _replace(tmp: str, target: str, tries: int = 4) -> None:
+    """Rename ``tmp`` onto ``target``, trying again a moment later where it is refused: on Windows a
+    virus scanner, a search indexer or a OneDrive sync holds a file just written for a moment."""
+    for n in range(tries):
+        try:
+            os.replace(tmp, target)
+            return
+        except PermissionError:
+            if n == tries - 1:
+                raise
+            time.sleep(0.05 * 2**n)  # 0.05, 0.1, 0.2 s: a file a program keeps open is refused after 0.35 s
 
 
 def _discard(tmp: str) -> None:

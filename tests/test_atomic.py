@@ -279,3 +279,21 @@ def test_new_on_a_drive_that_is_not_there_is_one_error(tmp_path: pathlib.Path) -
     assert res.returncode == 1
     assert res.stderr == ("Error: /no-such-drive/assessments/a.toml: cannot create directory /: The system cannot find"
                           " the path specified; not written\n")
+
+
+def test_a_replace_refused_for_a_moment_is_tried_again(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows: a virus scanner or OneDrive holds a file just written for a moment, and the rename
+    onto the target is refused (PermissionError) once or twice before it goes through."""
+    target = tmp_path / "kenko.toml"
+    target.write_text("古い\n", encoding="utf-8")
+    real, refusals = os.replace, [PermissionError(13, "Access is denied")] * 2
+
+    def held(src: str, dst: str) -> None:
+        if refusals:
+            raise refusals.pop()
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", held)
+    write_atomic(str(target), "新しい\n")
+    assert target.read_text(encoding="utf-8") == "新しい\n" and not refusals
+    assert [p.name for p in tmp_path.iterdir()] == ["kenko.toml"]
