@@ -19,7 +19,8 @@ from piachange.rules import RuleSet, build_ruleset
 from piachange.tomlscan import scan
 from piachange.values import Style
 
-REPORT_KEYS = {"blank", "removed", "timezone"}
+REPORT_KEYS = {"blank", "removed", "timezone", "long_text"}
+LONG_TEXT = ("whole", "changed-blocks")  # [report] long_text: how 変更前/変更後 print a text cut by headings
 TOP_KEYS = {"report", "rules", "causes", "overrides", "settings", "templates"}
 
 
@@ -37,6 +38,7 @@ class Config:
     source: str = ""  # the file it came from, for messages
     raw: dict[str, Any] = field(default_factory=dict)  # the sections other modules interpret (rules, causes …)
     ruleset: RuleSet = field(default_factory=_default_ruleset)  # significance rules, causes, overrides, settings
+    long_text: str = "whole"  # or "changed-blocks": only the 「<…における措置>」 blocks that changed
 
 
 @dataclass(frozen=True)
@@ -107,5 +109,10 @@ def parse_config(section: dict[str, Any], source: str, located: Located | None =
     report = section.get("report", {})
     _unknown(set(report), REPORT_KEYS, ("report",), source, located)
     style = Style(blank=report.get("blank", Style.blank), removed=report.get("removed", Style.removed))
+    long_text = report.get("long_text", "whole")
+    if long_text not in LONG_TEXT:
+        where = located.key(("report", "long_text"))[0] if located else source
+        raise PiaError(f"{where}: 'report.long_text' must be one of {', '.join(LONG_TEXT)}, not {long_text!r}")
     ruleset = build_ruleset({k: v for k, v in section.items() if k != "report"}, source)
-    return Config(style=style, timezone=report.get("timezone", "Asia/Tokyo"), source=source, raw=section, ruleset=ruleset)
+    return Config(style=style, timezone=report.get("timezone", "Asia/Tokyo"), source=source, raw=section, ruleset=ruleset,
+                  long_text=long_text)

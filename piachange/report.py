@@ -44,7 +44,7 @@ from piachange.history import Delta, History
 from piachange.staged import ID, Staged
 from piachange.touches import Touches
 from piachange.trailers import located
-from piachange.values import Style
+from piachange.values import Style, changed_blocks
 from piachange.wareki import WarekiError, parse_date, to_wareki
 
 Progress = Callable[[int, int], None]
@@ -125,6 +125,19 @@ def _decode_names(found: Any) -> dict[tuple[str, str], FileNames] | None:
     return found if ok else None  # type: ignore[return-value]
 
 
+def _changed_blocks(row: model.Row, style: Style) -> model.Row:
+    """Return a row of a long text whose 変更前/変更後 are only the blocks that changed, its 項目 naming
+    them (「… (<本市における措置>に係る部分)」), as published tables print them; other rows as they are."""
+    ch = row.change
+    found = changed_blocks(ch.before_text, ch.after_text) if ch.kind == model.MODIFIED else None
+    if found is None:
+        return row
+    headings, before, after = found
+    item = f"{ch.item} ({'、'.join(headings)}に係る部分)" if headings else ch.item
+    return dataclasses.replace(row, change=dataclasses.replace(ch, item=item, before_text=before or style.blank,
+                                                               after_text=after or style.removed))
+
+
 def _relabelled(report: model.Report, staged: Staged) -> model.Report:
     """Return a report of the staged commit with that commit named as what it is, not by its object id."""
     rows = tuple(dataclasses.replace(r, reason=staged.relabel(r.reason), warnings=tuple(staged.relabel(w) for w in r.warnings),
@@ -165,6 +178,8 @@ class _Builder:
         else:
             rows, findings = self._net(since, until, commits, scope)
         rows = sorted((self._dated(r, until) for r in rows), key=lambda r: r.date)
+        if self.config.long_text == "changed-blocks":  # after classifying: the rules read the whole texts
+            rows = [_changed_blocks(r, self.style) for r in rows]
         changes = [r.change for r in rows]
         assessments = self._assessments(hist.files(until, scope), until, changes)
         return model.Report(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,3 +71,41 @@ def render_records(groups: list[dict]) -> str:
         else:
             lines += [f"・{x}" for x in items]
     return "\n".join(lines)
+
+
+# A line that is a heading of a long text: 「<本市における措置>」, 「＜中間サーバー・プラットフォームにおける措置＞」,
+# 「（本市における措置）」, 「【物理的対策】」: the whole line in one pair of brackets.
+_HEADING = re.compile(r"^(?:<[^<>]+>|＜[^＜＞]+＞|〈[^〈〉]+〉|【[^【】]+】|（[^（）]+）|\([^()]+\))$")
+
+
+def blocks(text: str) -> list[tuple[str, str]]:
+    """Return a text cut at its heading lines as (heading, block) pairs, in order; the text before
+    the first heading, if any, has the heading ''."""
+    out: list[tuple[str, list[str]]] = [("", [])]
+    for line in text.split("\n"):
+        if _HEADING.match(line.strip()) and len(line.strip()) <= 60:
+            out.append((line.strip(), [line]))
+        else:
+            out[-1][1].append(line)
+    return [(h, "\n".join(lines)) for h, lines in out if h or any(x.strip() for x in lines)]
+
+
+def changed_blocks(before: str, after: str) -> tuple[tuple[str, ...], str, str] | None:
+    """Return the headings of the blocks that differ and the text of those blocks before and after
+    ('' where none was there), for texts cut by headings (see blocks); None where that shows
+    nothing less than the whole texts (no headings, or every block changed)."""
+    def keyed(text: str) -> dict[tuple[str, int], str]:  # a heading printed twice is told apart by its place
+        seen: dict[str, int] = {}
+        out = {}
+        for heading, block in blocks(text):
+            seen[heading] = seen.get(heading, 0) + 1
+            out[(heading, seen[heading])] = block
+        return out
+
+    old, new = keyed(before), keyed(after)
+    keys = list(dict.fromkeys([*old, *new]))
+    changed = [k for k in keys if old.get(k) != new.get(k)]
+    if not any(h for h, _ in keys) or len(changed) == len(keys):
+        return None
+    headings = tuple(dict.fromkeys(h for h, _ in changed if h))
+    return (headings, "\n".join(old[k] for k in changed if k in old), "\n".join(new[k] for k in changed if k in new))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from piachange import model
 from piachange.diff import diff_documents
 from piachange.document import Document, load_bytes
-from piachange.values import Style
+from piachange.values import Style, changed_blocks
 
 from docs_factory import base, text, with_systems
 
@@ -249,3 +251,16 @@ def test_a_file_without_a_name_leaves_the_names_printed_together_as_they_were() 
     assert [(".".join(c.path), c.kind) for c in changes] == [
         ("files.2", model.INSTANCE_REMOVED), ("risks.2", model.INSTANCE_REMOVED),
     ]
+
+
+@pytest.mark.parametrize(("before", "after", "expected"), [
+    ("<A市における措置>\n・一\n<B>\n・二", "<A市における措置>\n・一\n<B>\n・二改", (("<B>",), "<B>\n・二", "<B>\n・二改")),
+    ("（本市における措置）\n・一", "（本市における措置）\n・一\n【物理的対策】\n・新", (("【物理的対策】",), "", "【物理的対策】\n・新")),
+    ("前文\n<A>\n・一\n<B>\n・二", "前文改\n<A>\n・一\n<B>\n・二", ((), "前文", "前文改")),  # before the first heading
+    ("<A>\n・一\n<A>\n・二", "<A>\n・一\n<A>\n・二改", (("<A>",), "<A>\n・二", "<A>\n・二改")),  # a heading printed twice
+    ("<A>\n・一\n<B>\n・二", "<A>\n・一改\n<B>\n・二改", None),  # every block changed: the whole texts
+    ("一行目\n二行目", "一行目\n三行目", None),  # no heading
+    ("<A>は対象外とする。\n・一", "<A>は対象外とする。\n・二", None),  # a line that only starts with brackets
+])
+def test_changed_blocks_of_a_long_text(before: str, after: str, expected: object) -> None:
+    assert changed_blocks(before, after) == expected

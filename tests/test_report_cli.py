@@ -14,7 +14,7 @@ import pytest
 from piachange import model
 from piachange.report import Options, build_report
 
-from conftest import Repo, run_main
+from conftest import SAMPLES, Repo, run_main
 from docs_factory import base, text, with_systems
 
 KENKO = "assessments/kenko.toml"
@@ -708,3 +708,36 @@ def test_without_a_path_the_repository_s_assessments_are_reported_from_any_direc
         assert len(rows_of(at_top[1])) == 1
         code, _, err = cli(["check"], where, monkeypatch, capsysbinary)
         assert (code, err.splitlines()[-1]) == (0, "1 file(s) ok"), err
+
+
+def test_long_text_changed_blocks_prints_only_the_block_that_changed(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                                     capsysbinary: Any) -> None:
+    """[report] long_text = "changed-blocks": a text cut by 「<…における措置>」 headings prints only the
+    blocks that changed, and the 項目 names them, as published tables do; the rules still read the
+    whole texts, so the timing is the one of the whole-text report."""
+    sample = (SAMPLES / "kaigo-juten.toml").read_text(encoding="utf-8")
+    repo.write("assessments/kaigo.toml", sample)
+    repo.commit("初版")
+    old = "・中間サーバー・プラットフォームは、入館及び入室を厳格に管理するデータセンター内に設置され、"
+    new = "・中間サーバー・プラットフォームは、入館及び入室を厳格に管理し監視カメラで記録するデータセンター内に設置され、"
+    assert sample.count(old) == 1
+    repo.write("assessments/kaigo.toml", sample.replace(old, new))
+    repo.commit("保管場所の追記\n\nPIA-Cause: リスク軽減")
+    code, out, err = cli(["report", "--since", "HEAD~1", "--format", "json"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    [whole] = rows_of(out)
+    assert whole["before"].startswith("<みなと台市における措置>") and whole["item"].endswith("保管場所")
+
+    repo.write("piachange.toml", '[report]\nlong_text = "changed-blocks"\n')
+    code, out, err = cli(["report", "--since", "HEAD~1", "--format", "json"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    [part] = rows_of(out)
+    assert part["item"] == whole["item"] + " (<中間サーバー・プラットフォームにおける措置>に係る部分)"
+    assert part["before"] == "<中間サーバー・プラットフォームにおける措置>\n" + old + "特定個人情報はそのデータベース内に保存される。"
+    assert part["after"] == "<中間サーバー・プラットフォームにおける措置>\n" + new + "特定個人情報はそのデータベース内に保存される。"
+    assert (part["timing"], part["rule"], part["reason"]) == (whole["timing"], whole["rule"], whole["reason"])
+
+    repo.write("piachange.toml", '[report]\nlong_text = "blocks"\n')
+    code, out, err = cli(["report", "--since", "HEAD~1"], repo.path, monkeypatch, capsysbinary)
+    assert (code, out) == (1, b"")
+    assert err == "Error: piachange.toml:2: 'report.long_text' must be one of whole, changed-blocks, not 'blocks'\n"
