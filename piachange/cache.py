@@ -116,20 +116,20 @@ class Cache:
         import sqlite3
 
         os.makedirs(directory, exist_ok=True)
-        new = not os.path.exists(self.path)
         self.db = sqlite3.connect(self.path, timeout=2, isolation_level=None)
         self.db.execute("PRAGMA synchronous=OFF")  # a cache: a file lost in a crash is a miss
         # A rowid table, the key in an index of its own: values run to megabytes, and in a WITHOUT ROWID
         # table they fill the key's b-tree. Writing a cold report's 23 MB took 0.30 s there, 0.11 s here.
         self.db.execute("CREATE TABLE IF NOT EXISTS entry (key BLOB PRIMARY KEY, value BLOB)")
         self.writable = True
-        if new:  # the files of other piachange versions will never be read again
-            for name in os.listdir(directory):
-                if name.startswith("v") and name.endswith(".sqlite3") and name != os.path.basename(self.path):
-                    try:
-                        os.unlink(os.path.join(directory, name))
-                    except OSError:
-                        pass
+        # the files of other piachange versions will never be read again; looked for on every run, as
+        # on Windows a file another run holds open cannot be removed then
+        for name in os.listdir(directory):
+            if name.startswith("v") and name.endswith(".sqlite3") and name != os.path.basename(self.path):
+                try:
+                    os.unlink(os.path.join(directory, name))
+                except OSError:
+                    pass
 
     def _remove(self) -> None:
         try:
