@@ -78,17 +78,6 @@ def located(commit: Commit, key: str) -> list[tuple[str, str]]:
     return [(commit_line(commit.sha, commit.message, n), v) for n, (k, v) in zip(lines, commit.trailers) if k.lower() == key.lower()]
 
 
-def trailer(commit: Commit, key: str) -> str:
-    """Return the last value of trailer ``key`` (case-insensitive), or ''."""
-    values = trailer_values(commit, key)
-    return values[-1] if values else ""
-
-
-def trailer_values(commit: Commit, key: str) -> list[str]:
-    """Return every value of trailer ``key`` (case-insensitive), in order."""
-    return [v for k, v in commit.trailers if k.lower() == key.lower()]
-
-
 # names git and iconv accept for an encoding Python knows by another name
 _ALIASES = {"windows-31j": "cp932", "cswindows31j": "cp932"}
 

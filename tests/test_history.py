@@ -12,7 +12,7 @@ import pytest
 from piachange.errors import DocumentError, PiaError
 from piachange import history as history_module
 from piachange.history import History
-from piachange.trailers import parse_trailers, trailer, trailer_lines
+from piachange.trailers import located, parse_trailers, trailer_lines
 from piachange.report import zone
 
 from conftest import Repo
@@ -102,7 +102,7 @@ def test_revisions_tags_and_trailers(three: tuple[Repo, list[str]]) -> None:
         head = h.resolve("HEAD")
         assert head.sha == c and head.parents == (b,)
         cb = h.commit(b)
-        assert trailer(cb, "pia-cause") == "人事異動" and trailer(cb, "PIA-Date") == "2026-04-01"
+        assert located(cb, "pia-cause")[-1][1] == "人事異動" and located(cb, "PIA-Date")[-1][1] == "2026-04-01"
         assert cb.author == "山田 花子"
         assert cb.date == dt.datetime(2026, 1, 6, 9, 0, tzinfo=JST)
         assert [x.sha for x in h.commits(h.commit(a), head)] == [b, c]
@@ -189,9 +189,9 @@ def test_commit_messages_in_other_encodings(repo: Repo, encoding: str) -> None:
     with History(str(repo.path)) as h:
         c = h.resolve("HEAD")
     if encoding == "Windows-31J":  # 髙 is cp932's, not Shift_JIS's
-        assert c.message.startswith("人事異動（髙橋）") and trailer(c, "PIA-Cause") == "人事異動"
+        assert c.message.startswith("人事異動（髙橋）") and located(c, "PIA-Cause")[-1][1] == "人事異動"
     elif encoding == "Shift_JIS":
-        assert c.message.startswith("人事異動") and trailer(c, "PIA-Cause") == "人事異動"
+        assert c.message.startswith("人事異動") and located(c, "PIA-Cause")[-1][1] == "人事異動"
     else:
         assert "\ufffd" in c.message and c.trailers[0][0] == "PIA-Cause"
 
