@@ -101,7 +101,7 @@ def make_parents(path: str) -> str:
     """Create the missing directories above ``path`` (a new file's); return the first one created, '' if none."""
     directory = os.path.dirname(os.path.abspath(path))
     missing = ""
-    while directory and not os.path.isdir(directory) and not os.path.lexists(directory):
+    while directory and not os.path.lexists(directory):
         missing, directory = directory, os.path.dirname(directory)
         if directory == missing:  # a root that is not there: a Windows drive or share not connected
             break

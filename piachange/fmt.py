@@ -262,7 +262,7 @@ def newline_of(raw: bytes) -> str:
     checks assessments out so on Windows), else LF. A CRLF in a multi-line string is read as LF,
     so the values are the same either way."""
     first = raw.find(b"\n")
-    return "\r\n" if raw[first - 1 : first] == b"\r" and first > 0 else "\n"
+    return "\r\n" if first > 0 and raw[first - 1] == 0x0D else "\n"
 
 
 def render_new(form: Form) -> str:

@@ -129,7 +129,7 @@ def _comment(root: str) -> str:
 def stage(repo: str, path: str | None) -> Staged:
     """Make the commit the index would record, on HEAD, with the message of ``path`` (see
     read_message); return its range."""
-    root = _git(repo, "rev-parse", "--show-toplevel", what=f"{repo}: not a git work tree").strip()
+    root = _root(repo)
     encoding = _encoding(root)
     message, where = read_message(path, _comment(root), _strips_comments(root), encoding)
     tree = _tree(root)
@@ -147,6 +147,11 @@ def stage(repo: str, path: str | None) -> Staged:
     # commit-tree records i18n.commitEncoding in the commit, as git commit does, and the history reader decodes by it
     sha = _git(root, "commit-tree", tree, *parents, data=message.encode(encoding), env=env).strip()
     return Staged(head, sha, first, path or "", where)
+
+
+def _root(repo: str) -> str:
+    """Return the top directory of the work tree ``repo`` is in."""
+    return _git(repo, "rev-parse", "--show-toplevel", what=f"{repo}: not a git work tree").strip()
 
 
 def _tree(root: str) -> str:
@@ -198,7 +203,7 @@ def install_hook(repo: str, force: bool = False) -> str:
     """Write the commit-msg hook that runs ``report --staged`` with this Python (so git finds it
     outside the virtualenv too, and Git for Windows' sh runs it); return its path. A hook of
     someone else's, or piachange's with lines added to it, is kept unless ``force``."""
-    root = _git(repo, "rev-parse", "--show-toplevel", what=f"{repo}: not a git work tree").strip()
+    root = _root(repo)
     path = os.path.normpath(os.path.join(root, _git(root, "rev-parse", "--git-path", "hooks/commit-msg").strip()))
     if os.path.lexists(path) and not force and not _is_ours(path):
         raise PiaError(f"{path}: a commit-msg hook is there already; add `piachange report --staged --message \"$1\"`"

@@ -7,8 +7,8 @@ A commit changes many items: its trailers are read once, and what it states with
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping
 from dataclasses import dataclass
+from typing import Mapping
 
 from piachange import model
 from piachange.causes import Cause, FileNames, ScopeIndex, Statement, commit_statements
