@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import pathlib
 import random
@@ -137,7 +138,7 @@ def test_a_builder_is_freed_without_the_collector() -> None:
     gc.disable()
     try:
         builder = Builder()
-        builder._keep = lambda last: kept.append(1) or real(builder, last)  # type: ignore[method-assign]
+        builder._keep = functools.partial(lambda b, last: kept.append(1) or real(b, last), builder)  # type: ignore[method-assign]
         for n, title in ((2, "健康推進課長"), (2, "健康づくり課長"), (3, "健康づくり課長"), (3, "保健課長")):
             d = with_systems(n)  # a version patched, then one built whole (a system added)
             d["basic"]["department"]["head_title"] = title

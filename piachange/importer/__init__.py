@@ -17,7 +17,8 @@ from piachange.atomic import write_atomic
 from piachange.document import decode, load_bytes
 from piachange.errors import PiaError
 from piachange.fmt import format_data
-from piachange.importer.reader import Reader, Review
+from piachange.importer.blocks import Review
+from piachange.importer.reader import Reader
 from piachange.importer.review import Coverage, check, coverage
 from piachange.importer.text import nfkc
 from piachange.schema import FORM_KINDS, load_form

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from piachange.importer import annex
-from piachange.importer.blocks import Review, Slot, State
+from piachange.importer.blocks import Slot, State
 from piachange.importer.match import Hit, norm
 from piachange.importer.text import BOX, RADIO, TICK, english_words, label_text, nfkc, squash, strip_html
 from piachange.importer.values import Parsed, parse_checks, parse_choice, parse_date, parse_flags, parse_text, take_count, take_labelled
