@@ -6,7 +6,10 @@ The only place piachange writes assessments in the work tree. Rules:
   date order;
 - a row already present is not written again. A row's identity is 項目 + 変更日 + 変更前 + 変更後
   (``item``, ``date``, ``before``, ``after``): running ``report --write`` twice over the same
-  range writes once, while the same item changed again later (another date or text) is new;
+  range writes once, while the same item changed again later (another date or text) is new.
+  A row piachange wrote is also the same as a new one of the same 変更日, item (``paths``) and
+  commits (``commits``): the same change, though its texts are printed otherwise now
+  (``[report] long_text`` changed between the two writes);
 - rows go to the work-tree file that holds their assessment (its 評価実施機関名 and 評価書番号,
   looked for beside the file the row names): a per-commit row names the file of its own commit,
   which a later commit may have renamed, or given to another assessment;
@@ -68,6 +71,16 @@ def row_identity(row: dict[str, Any]) -> tuple[str, str, str, str]:
     date = row.get("date", "")
     day = date.isoformat() if isinstance(date, dt.date) else str(date)
     return (str(row.get("item", "")), day, str(row.get("before", "")), str(row.get("after", "")))
+
+
+def change_identity(row: dict[str, Any]) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+    """Return the change a row piachange wrote records (変更日, item paths, commits), None for a row
+    written by hand (no paths or no commits)."""
+    date, paths, commits = row.get("date", ""), row.get("paths"), row.get("commits")
+    if not (isinstance(paths, list) and paths and isinstance(commits, list) and commits):
+        return None
+    day = date.isoformat() if isinstance(date, dt.date) else str(date)
+    return day, tuple(str(p) for p in paths), tuple(str(c) for c in commits)
 
 
 def append_rows(report: model.Report, root: str) -> list[Appended]:
@@ -133,15 +146,17 @@ def _updated(path: str, file: str, rows: list[model.Row]) -> tuple[str, Appended
     doc = load_bytes(raw, file)
     existing = list(doc.data.get("changes", {}).get("rows", []))
     seen = {row_identity(r) for r in existing}
+    changes = {change_identity(r) for r in existing} - {None}
     new: list[dict[str, Any]] = []
     present = 0
     for row in sorted(rows, key=lambda r: r.date):
         table = row_table(row)
-        key = row_identity(table)
-        if key in seen:
+        key, change = row_identity(table), change_identity(table)
+        if key in seen or change in changes:
             present += 1
             continue
         seen.add(key)
+        changes.add(change)
         new.append(table)
     if not new:
         return "", Appended(file, present=present)

@@ -232,3 +232,42 @@ def test_new_assessment_gets_its_creation_row(repo: Repo, tmp_path: pathlib.Path
     append_rows(built.report, built.root)
     [row] = rows(repo)
     assert (row["before"], row["after"], row["paths"]) == ("記載なし", "（新規作成）", [])
+
+
+def test_a_row_written_before_long_text_changed_is_not_written_again(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsysbinary: Any) -> None:
+    """A row is the same change (変更日, item, commits) whatever its texts: `report --write` after
+    `[report] long_text` changed does not append the change a second time in the other form; a row
+    written by hand with the same texts, but no paths or commits, still counts as present by its texts."""
+    d = base()
+    long_before = "<本市における措置>\n入館を管理する。\n<中間サーバーにおける措置>\n施錠する。"
+    d["risks"]["1"]["network"]["risk1"]["measures"] = long_before
+    repo.write(KENKO, text(d))
+    repo.commit("初版")
+    repo.git("tag", "v1")
+    d["risks"]["1"]["network"]["risk1"]["measures"] = long_before.replace("施錠する。", "施錠し監視する。")
+    repo.write(KENKO, text(d))
+    repo.commit("保管場所の追記\n\nPIA-Cause: リスク軽減")
+    code, _, err = cli(["report", "--since", "v1", "--write"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    [whole] = rows(repo)
+    assert whole["before"] == long_before
+
+    repo.write("piachange.toml", '[report]\nlong_text = "changed-blocks"\n')
+    code, out, err = cli(["report", "--since", "v1", "--format", "json"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    assert '"item": "' + whole["item"] + ' (<中間サーバーにおける措置>に係る部分)"' in out.decode()  # printed otherwise now
+    code, _, err = cli(["report", "--since", "v1", "--write"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    assert f"{KENKO}: 0 row(s) appended, 1 already present" in err
+    assert rows(repo) == [whole]
+
+
+def test_change_identity_needs_paths_and_commits() -> None:
+    from piachange.annex import change_identity
+
+    row = {"date": dt.date(2026, 4, 1), "item": "x", "before": "a", "after": "b", "paths": ["basic.a"], "commits": ["c0ffee"]}
+    assert change_identity(row) == ("2026-04-01", ("basic.a",), ("c0ffee",))
+    assert change_identity({**row, "commits": []}) is None
+    assert change_identity({k: v for k, v in row.items() if k != "paths"}) is None
+    assert row_identity(row) == ("x", "2026-04-01", "a", "b")
