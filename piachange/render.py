@@ -348,6 +348,12 @@ def _opcodes(a: str, b: str) -> list[tuple[str, ...]]:
         elif len(x) * len(y) <= _DIFF_LIMIT:
             for op in _opcodes(x, y):
                 _push(ops, op)
+        elif i2 - i1 == j2 - j1 > 1:
+            # as many sentences on each side, each edited (a law reference in every row of a 別紙):
+            # compare them one by one, or the whole run would be marked as changed
+            for s, t in zip(sa[i1:i2], sb[j1:j2]):
+                for op in _opcodes(s, t):
+                    _push(ops, op)
         else:
             _push(ops, ("~", x, y))
     return ops

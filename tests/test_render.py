@@ -285,6 +285,16 @@ def test_char_diff_long_texts_align_by_sentence() -> None:
     assert [s["text"] for s in d["after"] if s["changed"]] in (["及び第201条"], ["条及び第201"])  # same edit, either alignment
 
 
+def test_char_diff_long_text_with_every_line_edited_marks_the_edits() -> None:
+    # A 別紙 table whose every row cites the renumbered law: no line is unchanged to align on.
+    a = "\n".join(f"{i}｜都道府県知事等｜番号法第19条第7号に基づく主務省令第2条の表{i}の項｜生活保護法による保護の決定及び実施に関する事務" for i in range(1, 80))
+    b = a.replace("第7号", "第8号")
+    assert len(a) * len(b) > render._DIFF_LIMIT
+    d = render.char_diff(a, b)
+    assert [s["text"] for s in d["before"] if s["changed"]] == ["7"] * 79
+    assert [s["text"] for s in d["after"] if s["changed"]] == ["8"] * 79
+
+
 # ───────── csv ─────────
 
 
