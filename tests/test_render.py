@@ -184,6 +184,21 @@ def test_every_row_has_an_assessment_entry_and_jizen_is_not_lost() -> None:
     assert sum(line.startswith("| 令和8年") for line in md.splitlines()) == len(r.rows)
 
 
+def test_two_municipalities_with_the_same_title_are_told_apart() -> None:
+    title = "健康増進法による健康増進事業の実施に関する事務"
+    rows = tuple(_row(f"assessments/{f}.toml", "juten", "basic.department.name", "福祉保健部", "保健部", "事後", "", "x", (TARO,),
+                      assessment=f"{org} 5") for f, org in (("kure", "呉市長"), ("hiroshima", "広島市長")))
+    report = model.Report(since="a", until="b", per_commit=False, rows=rows, assessments=tuple(
+        {"assessment": f"{org} 5", "file": f"assessments/{f}.toml", "form": "juten", "title": title, "number": "5", "organization": org}
+        for f, org in (("kure", "呉市長"), ("hiroshima", "広島市長"))))
+    html = render.render(report, "html").decode()
+    assert f'<option value="呉市長 5">{title}（呉市長 5）</option>' in html
+    assert f'<option value="広島市長 5">{title}（広島市長 5）</option>' in html
+    for fmt in ("md", "html"):
+        page = render.render(report, fmt).decode()
+        assert "評価実施機関名 呉市長 ・ 評価書番号 5" in page and "評価実施機関名 広島市長 ・ 評価書番号 5" in page, fmt
+
+
 def test_no_jizen_no_notice_and_empty_report() -> None:
     r = sample_report()
     jigo = model.Report(since="a", until="b", per_commit=False, rows=tuple(x for x in r.rows if x.timing == "事後"), assessments=r.assessments)
