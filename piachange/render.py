@@ -488,8 +488,11 @@ def _put(cell: Any, text: str, where: str) -> None:
     """Store text as a string cell (never a formula); control characters become visible ␀-␟ pictures."""
     if not text:
         return
-    if len(text) > XLSX_CELL_MAX:
-        raise PiaError(f"{where} has {len(text)} characters, more than an Excel cell holds ({XLSX_CELL_MAX}); use --format csv or html")
+    size = len(text)
+    if size * 2 > XLSX_CELL_MAX:  # Excel counts UTF-16 units: 𠮷 and the other characters beyond U+FFFF are two
+        size += sum(c > "\uffff" for c in text)
+    if size > XLSX_CELL_MAX:
+        raise PiaError(f"{where} has {size} characters, more than an Excel cell holds ({XLSX_CELL_MAX}); use --format csv or html")
     bad = _UNSTORABLE.search(text)
     if bad and "\ud800" <= bad.group() <= "\udfff":  # surrogate escapes: bytes git gave that are not UTF-8
         raise PiaError(f"{where}: text that is not UTF-8 (a file name?): rename it in git")

@@ -360,6 +360,10 @@ def test_xlsx_control_characters_and_oversized_cells() -> None:
     huge = model.Report(since="a", until="b", per_commit=False, rows=(_row(YOBO, "zenkomoku", "disclosure.inquiry.contact", "あ" * 40000, "c", "事後", "", "x", ()),))
     with pytest.raises(PiaError, match=r"^assessments/yobosesshu.toml: .*連絡先: 変更前の記載 has 40000 characters"):
         render.render(huge, "xlsx")
+    # Excel counts in UTF-16: 𠮷 (a name's 吉) is two of its 32,767
+    wide = model.Report(since="a", until="b", per_commit=False, rows=(_row(YOBO, "zenkomoku", "disclosure.inquiry.contact", "𠮷" * 20000, "c", "事後", "", "x", ()),))
+    with pytest.raises(PiaError, match=r"変更前の記載 has 40000 characters"):
+        render.render(wide, "xlsx")
 
 
 # ───────── user templates ─────────
