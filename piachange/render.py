@@ -428,6 +428,7 @@ XLSX_WIDTHS = (16, 36, 60, 60, 10, 32, 16, 4, 18, 6, 30, 12, 14, 24, 30)
 XLSX_CELL_MAX = 32767
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _UNSTORABLE = re.compile("[\ufffe\uffff\ud800-\udfff]")  # not XML characters, and no picture stands for them
+_OOXML_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")  # Excel reads _x6904_ as 椄 unless the _ is written _x005F_
 
 
 def _xlsx(data: dict[str, Any]) -> bytes:
@@ -498,7 +499,7 @@ def _put(cell: Any, text: str, where: str) -> None:
         raise PiaError(f"{where}: text that is not UTF-8 (a file name?): rename it in git")
     if bad:
         raise PiaError(f"{where} holds U+{ord(bad.group()):04X}, which an XLSX file cannot hold; use --format csv or html")
-    cell.value = _ILLEGAL.sub(lambda m: chr(0x2400 + ord(m.group())), text)
+    cell.value = _OOXML_ESCAPE.sub("_x005F_", _ILLEGAL.sub(lambda m: chr(0x2400 + ord(m.group())), text))
     cell.data_type = "s"  # openpyxl would store a str starting with "=" as a formula
     if text.startswith(_FORMULA_START):
         cell.quotePrefix = True  # and Excel keeps it text when it is edited

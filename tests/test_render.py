@@ -16,6 +16,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import zipfile
 
 import openpyxl
 import pytest
@@ -364,6 +365,14 @@ def test_xlsx_control_characters_and_oversized_cells() -> None:
     wide = model.Report(since="a", until="b", per_commit=False, rows=(_row(YOBO, "zenkomoku", "disclosure.inquiry.contact", "𠮷" * 20000, "c", "事後", "", "x", ()),))
     with pytest.raises(PiaError, match=r"変更前の記載 has 40000 characters"):
         render.render(wide, "xlsx")
+
+
+def test_xlsx_keeps_text_that_looks_like_an_ooxml_escape() -> None:
+    # Excel reads _xHHHH_ in a string as the character U+HHHH (椄 for _x6904_) unless its _ is escaped
+    odd = model.Report(since="a", until="b", per_commit=False, rows=(_row(YOBO, "zenkomoku", "disclosure.inquiry.contact", "renkei_x6904_.csv", "c", "事後", "", "x", ()),))
+    with zipfile.ZipFile(io.BytesIO(render.render(odd, "xlsx"))) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert "renkei_x005F_x6904_.csv" in sheet and "renkei_x6904_" not in sheet
 
 
 # ───────── user templates ─────────
