@@ -259,6 +259,9 @@ def test_html_is_self_contained_and_csp_allows_only_its_script() -> None:
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     assert f"script-src 'sha256-{digest}'" in html
     assert "@media print" in html and 'id="filters" class="filters" hidden' in html
+    # 令和10年12月31日 (5 kanji, 6 digits) and the 提出時期 header fit their columns without a break
+    assert "col.date { width: 10em; }" in html and "td.date { white-space: nowrap; }" in html and "col.timing { width: 5.5em; }" in html
+    assert '<td class="date">令和8年3月16日</td>' in html
 
 
 def test_html_marks_jizen_rows_and_changed_characters() -> None:
