@@ -388,13 +388,14 @@ def _cleanup(ops: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
 # ───────── csv and xlsx ─────────
 
 
-def _cells(row: dict[str, Any], columns: tuple[tuple[str, str], ...]) -> list[str]:
-    """Return a row's values as the table prints them (lists one per line, flags as ○/※)."""
+def _cells(row: dict[str, Any], columns: tuple[tuple[str, str], ...], sha: int = SHORT_SHA) -> list[str]:
+    """Return a row's values as the table prints them (lists one per line, flags as ○/※, commits
+    by their first ``sha`` characters)."""
     out = []
     for key, _ in columns:
         v = row[key]
         if key == "commits":
-            v = " ".join(s[:SHORT_SHA] for s in v)
+            v = " ".join(s[:sha] for s in v)
         elif key == "warnings":
             v = "\n".join(v)
         elif key == "override":
@@ -419,7 +420,8 @@ def _csv(data: dict[str, Any]) -> bytes:
     columns = OFFICIAL + REVIEW
     w.writerow([h for _, h in columns])
     for row in data["rows"]:
-        w.writerow([neutralise(c) for c in _cells(row, columns)])
+        # whole commit ids: Excel reads a short one made of digits (012345678, 1234567e8) as a number
+        w.writerow([neutralise(c) for c in _cells(row, columns, sha=40)])
     # The BOM makes Excel read UTF-8 instead of the locale's code page (Shift_JIS in Japan).
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -331,7 +332,17 @@ def test_csv_official_columns_then_reviewer_columns() -> None:
     rows = list(csv.reader(io.StringIO(render.render(sample_report(), "csv").decode("utf-8-sig"), newline="")))
     assert rows[0] == [h for _, h in render.OFFICIAL + render.REVIEW]
     assert rows[4][2].splitlines()[0] == "[ ] 情報提供ネットワークシステム"
-    assert rows[8][11] == "c0ffee00c 8e41d0b7a" and rows[8][9] == "○"
+    assert rows[8][11] == f"{KOBAYASHI.sha} {TARO.sha}" and rows[8][9] == "○"
+
+
+def test_csv_commit_ids_are_whole_so_excel_keeps_them_as_text() -> None:
+    """Excel opens a CSV cell 012345678 as the number 12345678 and 1234567e8 as 1.23E+14: short ids
+    can be all digits (one in 70), whole ones practically never."""
+    digits = model.Commit("012345678" + "a" * 31, "x", dt.datetime(2026, 3, 10, 10, 0, tzinfo=JST), "m")
+    report = dataclasses.replace(sample_report(), rows=tuple(dataclasses.replace(r, change=dataclasses.replace(r.change, commits=(digits,)))
+                                                             for r in sample_report().rows[:1]))
+    rows = list(csv.reader(io.StringIO(render.render(report, "csv").decode("utf-8-sig"), newline="")))
+    assert rows[1][11] == digits.sha
 
 
 # ───────── xlsx ─────────
