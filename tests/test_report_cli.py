@@ -741,3 +741,26 @@ def test_long_text_changed_blocks_prints_only_the_block_that_changed(repo: Repo,
     code, out, err = cli(["report", "--since", "HEAD~1"], repo.path, monkeypatch, capsysbinary)
     assert (code, out) == (1, b"")
     assert err == "Error: piachange.toml:2: 'report.long_text' must be one of whole, changed-blocks, not 'blocks'\n"
+
+
+def test_a_change_of_white_space_alone_is_a_row_with_a_warning(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                                capsysbinary: Any) -> None:
+    """Japanese text is data: a space or a line break added to a value is a change, kept as written;
+    its row says that 変更前 and 変更後 differ only there, which no table shows."""
+    d = base()
+    repo.write("assessments/kenko.toml", text(d))
+    repo.commit("初版")
+    d["basic"]["department"]["head_title"] += " "
+    d["basic"]["affair"]["description"] += "\n"
+    title = d["basic"]["department"]["name"]
+    d["basic"]["department"]["name"] = title + "課"
+    repo.write("assessments/kenko.toml", text(d))
+    repo.commit("空白")
+    code, out, err = cli(["report", "--since", "HEAD~1", "--format", "json"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    by_path = {r["path"]: r for r in rows_of(out)}
+    assert set(by_path) == {"basic.department.head_title", "basic.affair.description", "basic.department.name"}
+    for path in ("basic.department.head_title", "basic.affair.description"):
+        assert by_path[path]["after"] != by_path[path]["before"]
+        assert any("differ only in white space" in w for w in by_path[path]["warnings"]), path
+    assert not any("white space" in w for w in by_path["basic.department.name"]["warnings"])
