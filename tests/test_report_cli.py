@@ -395,6 +395,26 @@ def test_two_files_of_one_assessment_are_a_finding(repo: Repo) -> None:
         assert found.message.startswith("assessments/kenko-copy.toml and assessments/kenko.toml are both assessment 「呉市長 27」")
 
 
+def test_a_csv_report_prints_its_findings_on_stderr(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
+    """Every other format prints the findings (確認事項) with the table; a CSV is one table, so they go
+    to standard error rather than nowhere."""
+    repo.write("assessments/kenko.toml", text(city("呉市長")))
+    repo.write("assessments/kenko-copy.toml", text(city("呉市長")))
+    first = repo.commit("初版")
+    repo.write("assessments/kenko.toml", text(city("呉市長", head_title="健康推進課長")))
+    repo.write("assessments/kenko-copy.toml", text(city("呉市長", name="健康部")))
+    repo.commit("両方を編集")
+    code, out, err = cli(["report", "--since", first, "--format", "csv"], repo.path, monkeypatch, capsysbinary)
+    assert code == 0, err
+    assert "are both assessment" not in out.decode("utf-8-sig")
+    assert err.splitlines()[:2] == ["1 finding(s), which the CSV has no place for:",
+                                    "assessments/kenko.toml: warning: assessments/kenko-copy.toml and assessments/kenko.toml are both"
+                                    " assessment 「呉市長 27」, and their rows are reported as one assessment's: give each its own"
+                                    " 評価書番号 (piachange check says so too)"]
+    code, _, err = cli(["report", "--since", first, "--format", "md"], repo.path, monkeypatch, capsysbinary)
+    assert (code, err) == (0, "")
+
+
 def test_a_town_that_became_a_city_keeps_its_assessments(repo: Repo) -> None:
     # the 評価実施機関名 and the file's name change in one commit: still one assessment, renamed
     repo.write("assessments/kenko.toml", text(city("呉町長")))

@@ -72,6 +72,10 @@ def register(app: typer.Typer) -> None:
         else:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+        if fmt == "csv" and built.report.findings:  # one table: the findings every other format prints have no place there
+            print(f"{len(built.report.findings)} finding(s), which the CSV has no place for:", file=sys.stderr)
+            for f in built.report.findings:
+                print(f"{f.file}: {f.severity}: {f.message}", file=sys.stderr)
         for a in written:
             print(f"{a.file}: {a.note or f'{a.added} row(s) appended, {a.present} already present'}", file=sys.stderr)
             if a.earlier and a.last:
