@@ -52,6 +52,8 @@ class Statements:
             recorded = [o for o in self.rs.overrides if c.sha.lower().startswith(o.commit) and o.file in ("", ch.file, ch.old_file, ch.assessment, ch.number)]
             plain = None if recorded else self._plain(c)
             if plain is not None:  # the same for every item the commit changed
+                # but not kept for them when an override is recorded for another of its assessments (file = …)
+                unscoped = unscoped and self.uniform(c)
                 per_commit.append(plain[0])
                 overrides += plain[1]
                 considered += plain[2]

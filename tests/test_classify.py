@@ -199,6 +199,23 @@ def test_a_recorded_override_names_its_assessment_by_number_identity_or_path(rep
     assert row.override is applies
 
 
+def test_an_override_recorded_for_one_assessment_of_a_commit_that_changed_two_applies_to_it(repo: Repo) -> None:
+    """The first assessment, which the override does not name, must not settle what the commit says for the second."""
+    def version(number: str, department: str) -> str:
+        return doc("juten", {"cover": {"number": number, "organization": "みなと台市長"},
+                             "basic": {"department": {"name": department}}})
+    repo.write("assessments/a.toml", version("5", "健康推進課"))
+    repo.write("assessments/b.toml", version("6", "健康推進課"))
+    first = repo.commit("初版")
+    repo.write("assessments/a.toml", version("5", "健康増進課"))
+    repo.write("assessments/b.toml", version("6", "健康増進課"))
+    sha = repo.commit("部署名")
+    repo.write("piachange.toml", f'[[overrides]]\ncommit = "{sha}"\nfile = "6"\ntiming = "事前"\nreason = "再評価と同時に提出"\n')
+    rows = {r.change.assessment: r for r in build_report(Options(since=first, repo=str(repo.path))).rows}
+    assert (rows["みなと台市長 5"].timing, rows["みなと台市長 5"].override) == ("事後", False)
+    assert (rows["みなと台市長 6"].timing, rows["みなと台市長 6"].override, rows["みなと台市長 6"].reason) == ("事前", True, "再評価と同時に提出")
+
+
 def test_a_cause_recorded_after_the_fact_in_the_configuration(repo: Repo) -> None:
     repo.write(FILE, juten("番号法第19条第7号", {}))
     first = repo.commit("初版")
