@@ -40,6 +40,7 @@ OTHER_TRAILERS = ("PIA-Date",)  # read by the report builder (変更日)
 _STATEMENT = re.compile(r"^(?P<name>[^(（]*?)\s*(?:[(（](?P<scope>.*)[)）])?\s*$", re.DOTALL)
 _SCOPE_SPLIT = re.compile(r"[,，;；]")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_PIA_LINE = re.compile(r"^(PIA-[A-Za-z-]*)\s*[:：]", re.IGNORECASE)  # a line that means to be a PIA-* trailer
 
 
 @functools.lru_cache(maxsize=1024)
@@ -222,6 +223,13 @@ def _commit_statements(sha: str, message: str, trailers: tuple[tuple[str, str], 
             if timing not in TIMINGS:
                 raise PiaError(f"{at(i)}: PIA-Timing must be 事前 or 事後, not {name!r}")
             timings.append((timing, scope, i))
+    read = set(trailer_lines(message))
+    for n, line in enumerate(message.split("\n"), 1):
+        stray = _PIA_LINE.match(line)
+        if stray and n not in read and not recorded:  # git reads trailers from the last paragraph only: it would be dropped silently
+            raise PiaError(f"{commit_line(sha, message, n)}: {stray.group(1)} is not read as a trailer: trailers are read from the"
+                           " message's last paragraph only, every line of it 'Key: value' (ASCII colon); for a commit already"
+                           " shared, record what it states in piachange.toml ([[overrides]])")
     if timings and not reasons:
         raise PiaError(f"{at(timings[0][2])}: PIA-Timing needs a PIA-Reason trailer that says why")
     if timings and len(reasons) not in (1, len(timings)):

@@ -176,6 +176,21 @@ def test_bad_trailers_name_the_commit(trailers: tuple[tuple[str, str], ...], mes
     assert message in str(e.value)
 
 
+@pytest.mark.parametrize("message, line", [
+    ("ガバメントクラウドへの移行\n\nPIA-Cause: 標準化\n移行は令和8年4月の予定。", 3),  # a note in the trailers' paragraph
+    ("ガバメントクラウドへの移行\n\nPIA-Cause: 標準化\n\n移行は令和8年4月の予定。", 3),  # a paragraph after them
+    ("ガバメントクラウドへの移行\n\nPIA-Cause：標準化", 3),  # a full-width colon: git reads no trailer
+    ("消去方法\n\nPIA-Timing: 事前\nPIA-Reason: 標準化と同時に提出\n\n以上", 3),
+])
+def test_a_pia_line_that_is_not_read_as_a_trailer_names_its_line(message: str, line: int) -> None:
+    """git reads trailers from the last paragraph only: a PIA-Cause elsewhere would be dropped without a word,
+    and a 標準化 change of an item without ※ filed 事後 by the rules."""
+    with pytest.raises(PiaError) as e:
+        commit_statements(commit(message=message), CAUSES)
+    assert f"message line {line}: " in str(e.value) and "is not read as a trailer" in str(e.value)
+    assert commit_statements(commit(message=message), CAUSES, recorded=True) == ()  # settled in piachange.toml
+
+
 # ---------------------------------------------------------------- predicates
 
 
