@@ -109,7 +109,9 @@ class Statements:
 
 
 def _combine(ch: model.Change, per_commit: list[list[Statement]], overrides: list[Statement], considered: list[str]) -> Stated:
-    """Return what the commits state together: a cause only when every commit states one (事前 wins)."""
+    """Return what the commits state together: a cause when every commit states one (事前 wins), or
+    when one of them is filed 事前, as a forced 事前 holds: a commit that changed the item again
+    without a cause cannot make the change less important (a cause filed 事後 is dropped then)."""
     warnings: list[str] = []
     cause, reason = None, ""
     stated = [c for c in per_commit if c]
@@ -122,8 +124,14 @@ def _combine(ch: model.Change, per_commit: list[list[Statement]], overrides: lis
             warnings.append(f"the commits state different causes for this item ({names}); {cause.label if cause else ''} is used (事前 wins)")
     elif stated:
         bare = [c.sha[:9] for c, group in zip(ch.commits, per_commit) if not group]
-        names = "、".join(dict.fromkeys(s.cause.label for g in stated for s in g if s.cause))
-        warnings.append(f"cause {names} is not used: commit {', '.join(bare)} changed this item too without a PIA-Cause for it")
+        jizen = [s for g in stated for s in g if s.cause and s.cause.timing == "事前"]
+        if jizen:
+            cause, reason = jizen[0].cause, jizen[0].reason
+            warnings.append(f"cause {cause.label if cause else ''} holds (filed 事前) although commit {', '.join(bare)} changed this"
+                            " item too without a PIA-Cause for it")
+        else:
+            names = "、".join(dict.fromkeys(s.cause.label for g in stated for s in g if s.cause))
+            warnings.append(f"cause {names} is not used: commit {', '.join(bare)} changed this item too without a PIA-Cause for it")
     override, warning = _forced(overrides, ch)
     if warning:
         warnings.append(warning)
