@@ -38,6 +38,8 @@ class Statements:
         self.said: dict[str, tuple[Statement, ...]] = {}
         self.plain: dict[str, _Plain | None] = {}
         self.unscoped: dict[tuple[str, ...], Stated] = {}  # by the commits of a change
+        self.seen: set[str] = set()  # commits of the changes read
+        self.matched: set[int] = set()  # ids of the recorded overrides that applied to a change
 
     def of(self, ch: model.Change) -> Stated:
         """Return the cause and forced timing the commits (and recorded overrides) state for this change."""
@@ -50,6 +52,8 @@ class Statements:
         considered: list[str] = []
         for c in ch.commits:
             recorded = [o for o in self.rs.overrides if c.sha.lower().startswith(o.commit) and o.file in ("", ch.file, ch.old_file, ch.assessment, ch.number)]
+            self.seen.add(c.sha)
+            self.matched.update(id(o) for o in recorded)
             plain = None if recorded else self._plain(c)
             if plain is not None:  # the same for every item the commit changed
                 # but not kept for them when an override is recorded for another of its assessments (file = …)
@@ -81,8 +85,15 @@ class Statements:
         return self._plain(c) is not None and not any(c.sha.lower().startswith(o.commit) for o in self.rs.overrides)
 
     def unused(self) -> list[model.Finding]:
-        """Return a finding for each scope entry that named none of the items its commit changed."""
-        return self.scopes.unused()
+        """Return a finding for each scope entry that named none of the items its commit changed, and
+        for each recorded override whose ``file`` named none of the assessments its commit changed."""
+        out = self.scopes.unused()
+        for o in self.rs.overrides:
+            sha = next((x for x in sorted(self.seen) if x.lower().startswith(o.commit)), None)
+            if o.file and sha is not None and id(o) not in self.matched:
+                out.append(model.Finding("", o.file, f"{o.origin}: file {o.file!r} is none of the assessments commit {sha[:9]}"
+                                         " changed here (a path, 評価書番号 or identity), so the override applies to nothing"))
+        return out
 
     def _said(self, c: model.Commit) -> tuple[Statement, ...]:
         if c.sha not in self.said:

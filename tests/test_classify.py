@@ -194,9 +194,15 @@ def test_a_recorded_override_names_its_assessment_by_number_identity_or_path(rep
     repo.write(FILE, doc("juten", {**cover, "basic": {"linkage": {"status": "実施する", "legal_basis": "番号法第19条第9号"}}}))
     sha = repo.commit("根拠の補正")
     repo.write("piachange.toml", f'[[overrides]]\ncommit = "{sha}"\nfile = "{named}"\ntiming = "事前"\nreason = "念のため"\n')
-    [row] = build_report(Options(since=first, repo=str(repo.path))).rows
-    assert row.change.assessment == "みなと台市長 5"
-    assert row.override is applies
+    for per_commit in (False, True):
+        report = build_report(Options(since=first, repo=str(repo.path), per_commit=per_commit))
+        [row] = report.rows
+        assert row.change.assessment == "みなと台市長 5"
+        assert row.override is applies
+        # an override that names no assessment its commit changed applies to nothing: a finding says so, as for a scope entry
+        found = [f.message for f in report.findings if "override applies to nothing" in f.message]
+        assert found == ([] if applies else [f"piachange.toml overrides[1]: file '6' is none of the assessments commit {sha[:9]}"
+                                              " changed here (a path, 評価書番号 or identity), so the override applies to nothing"])
 
 
 def test_an_override_recorded_for_one_assessment_of_a_commit_that_changed_two_applies_to_it(repo: Repo) -> None:
