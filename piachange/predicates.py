@@ -19,7 +19,11 @@ _NOT_LAW = (
     "方法", "手法", "違法", "不法", "合法", "適法", "用法", "寸法", "療法", "技法", "文法", "製法", "工法",
     "作法", "論法", "算法", "便法", "話法", "語法", "書法", "兵法", "立法", "司法", "不規則", "変則",
 )
-_ARTICLE = rf"第{_N}(?:条|項|号)(?:の{_N})*(?:第?{_N}(?:条|項|号)(?:の{_N})*)*"
+# Terms that begin with a 号 but name people or work, not a provision: 「第1号被保険者」 and
+# 「第2号被保険者」 are two populations (介護保険), 「第1号法定受託事務」 a kind of work.
+_TERMS = "被保険者|被扶養者|法定受託事務|事業|訪問事業|通所事業|生活支援事業|介護予防支援事業|様式"
+_GO = rf"号(?!{_TERMS})"
+_ARTICLE = rf"第{_N}(?:条|項|{_GO})(?:の{_N})*(?:第?{_N}(?:条|項|{_GO})(?:の{_N})*)*"
 # 別表 entries, and the numbered items of an ordinance's table (「主務省令第2条の表4の項」)
 _BEPPYO = rf"別表(?:第?{_N})?(?:の{_N})*(?:の項)?|表{_N}(?:の{_N})*の項"
 # Runs are bounded (no law name has a 40-character run or more than 8 connectors): an unbounded
