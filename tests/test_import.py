@@ -159,6 +159,15 @@ def test_seed_003_cut_label_radio_ticks_and_detail_without_tick() -> None:
     assert len(doc.data["files"]["1"]["records"]) == 15 and doc.data["files"]["1"]["records"][1]["heading"] == "<宛名>"
 
 
+def test_a_count_beside_an_unticked_box_is_reviewed() -> None:
+    """003 prints 「[ ] 移転を行っている (6) 件」: the count is kept, the box stays unticked, a person is asked."""
+    doc, result = doc_of("提供・移転の有無\t[<input checked=\"\" type=\"checkbox\"/>] 提供を行っている (33) 件 [<input type=\"checkbox\"/>] 移転を行っている (6) 件 [] 行っていない\n")
+    status = doc.data["files"]["1"]["provision"]["status"]
+    assert status["transfer"] is False and status["transfer_count"] == 6 and status["provide"] is True
+    unticked = [r for r in result.reviews if r.kind == "unticked-detail"]
+    assert len(unticked) == 1 and "移転を行っている (6) 件" in unticked[0].message
+
+
 def test_seed_004_variants_and_change_table() -> None:
     result = imported("004")
     assert any(r.kind == "label-variant" and "5情報" in r.message for r in result.reviews)

@@ -170,7 +170,7 @@ def parse_checks(options: tuple[Option, ...], raw: str) -> Parsed:
     p = Parsed(value)
     parts = re.split("([" + TICK + BOX + RADIO + "])", s)
     leftovers: list[str] = []
-    unticked: list[str] = []  # options with a ( ) detail but no tick
+    unticked: list[str] = []  # options with a ( ) detail or ( ) 件 count but no tick
     if _noise(parts[0]):
         leftovers.append(parts[0])
     found = 0
@@ -198,6 +198,8 @@ def parse_checks(options: tuple[Option, ...], raw: str) -> Parsed:
             value[f"{opt.key}_count"] = n
             if cnote:
                 p.notes.append(cnote)
+            if n != "" and mark == BOX:
+                unticked.append(f"{opt.label} ({n}) 件")
         if opt.detail:
             detail, rest = _detail(rest)
             value[f"{opt.key}_detail"] = detail
@@ -206,7 +208,7 @@ def parse_checks(options: tuple[Option, ...], raw: str) -> Parsed:
         if _noise(_strip_headings(rest)):
             leftovers.append(rest)
     if unticked and any(v is True for v in value.values()):  # with no tick at all the group-level review says it
-        p.notes.append(("unticked-detail", f"( ) detail filled but box not ticked: {', '.join(unticked)}; kept unticked"))
+        p.notes.append(("unticked-detail", f"( ) filled but box not ticked: {', '.join(unticked)}; kept unticked"))
     if not found:
         for opt in options:  # PDF text may print a label without its box
             if re.search(flex(opt.label), s):
