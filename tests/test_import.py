@@ -370,3 +370,16 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path: pathlib.Path) ->
     src.write_bytes(b"\xff\xfe")
     run = piachange("import", str(src), cwd=tmp_path)
     assert run.returncode == 1 and "not UTF-8" in run.stderr
+
+
+def test_a_label_split_over_two_lines_and_taken_for_a_value_is_reviewed() -> None:
+    """A PDF may split a label over two lines (「④個人情報ファイル簿への不」 / 「記載等」, seed 001): it is
+    not recognised, its lines become the value of the item above it, and the review list says so."""
+    from piachange.importer import import_text
+
+    result = import_text("特定個人情報保護評価書（重点項目評価書）\n\nⅣ　開示請求、問合せ\n １．特定個人情報の開示・訂正・利用停止請求\n\n"
+                         " ③法令による特別の手続\n\n ④個人情報ファイル簿への不\n記載等\n\n-\n\n-\n")
+    assert result.data["disclosure"]["request"]["special_procedure"] == "④個人情報ファイル簿への不\n記載等"  # kept as placed
+    [review] = [r for r in result.reviews if r.kind == "label-as-value"]
+    assert review.item.endswith("③法令による特別の手続")
+    assert "「④個人情報ファイル簿への不記載等」" in review.message

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from piachange.importer.match import norm
 from piachange.importer.reader import Reader
 from piachange.importer.text import english_words
-from piachange.schema import Form, Node
+from piachange.schema import Form, Node, load_form
 
 # Hiragana a Japanese sentence may end with even when its 「。」 is missing.
 _ENDINGS = set("るたいだすうかねよのとやもへでにがをは")
@@ -94,6 +96,7 @@ def check(form: Form, data: dict, reader: Reader) -> None:
             if words:
                 reader.review(reader.where.get(path, 0), "english", form.label_path(path), f"English word(s) inside Japanese text: {', '.join(words)} — check against the original")
             _cut_off(form, path, value, reader)
+            _label_as_value(form, path, value, reader)
     _contradictions(form, data, reader)
 
 
@@ -136,6 +139,29 @@ def _cut_off(form: Form, path: tuple[str, ...], value: str, reader: Reader) -> N
     last = lines[-1][-1]
     if ended >= 2 and "\u3041" <= last <= "\u309f" and last not in _ENDINGS:
         reader.review(reader.where.get(path, 0), "cut-off", form.label_path(path), f"the text may be cut off: it ends 「…{lines[-1][-12:]}」")
+
+
+def _label_as_value(form: Form, path: tuple[str, ...], value: str, reader: Reader) -> None:
+    """Review a text that reads as an item's label: a label the PDF split over two lines
+    (「④個人情報ファイル簿への不」 / 「記載等」) is not recognised, and its lines end up as the value
+    of the item above it."""
+    label = _labels(form.kind).get(norm(value))
+    if label:
+        reader.review(reader.where.get(path, 0), "label-as-value", form.label_path(path),
+                      f"the value reads as the label 「{label}」: the layout may have put a label where a value belongs"
+                      " — compare with the original")
+
+
+@functools.lru_cache(maxsize=None)
+def _labels(kind: str) -> dict[str, str]:
+    """Return the form's item labels (with their numbers, and without) by their compared form; short
+    ones (「その他」) are left out: a value may well say that."""
+    out: dict[str, str] = {}
+    for node in load_form(kind).by_path.values():
+        for text in (node.heading(), node.label):
+            if text and len(norm(text)) >= 6:
+                out.setdefault(norm(text), node.heading() or text)
+    return out
 
 
 def _contradictions(form: Form, data: dict, reader: Reader) -> None:
