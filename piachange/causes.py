@@ -223,13 +223,6 @@ def _commit_statements(sha: str, message: str, trailers: tuple[tuple[str, str], 
             if timing not in TIMINGS:
                 raise PiaError(f"{at(i)}: PIA-Timing must be 事前 or 事後, not {name!r}")
             timings.append((timing, scope, i))
-    read = set(trailer_lines(message))
-    for n, line in enumerate(message.split("\n"), 1):
-        stray = _PIA_LINE.match(line)
-        if stray and n not in read and not recorded:  # git reads trailers from the last paragraph only: it would be dropped silently
-            raise PiaError(f"{commit_line(sha, message, n)}: {stray.group(1)} is not read as a trailer: trailers are read from the"
-                           " message's last paragraph only, every line of it 'Key: value' (ASCII colon); for a commit already"
-                           " shared, record what it states in piachange.toml ([[overrides]])")
     if timings and not reasons:
         raise PiaError(f"{at(timings[0][2])}: PIA-Timing needs a PIA-Reason trailer that says why")
     if timings and len(reasons) not in (1, len(timings)):
@@ -244,6 +237,27 @@ def _commit_statements(sha: str, message: str, trailers: tuple[tuple[str, str], 
     if reasons and not timings:
         out = [dataclasses.replace(s, reason=reasons[0][0]) for s in out]
     return tuple(out)
+
+
+def stray_lines(commit: model.Commit) -> tuple[tuple[int, str], ...]:
+    """Return (line, key) of each PIA-* line of a commit's message that git does not read as a
+    trailer: not in the last paragraph, in a paragraph with other text, or with a full-width colon.
+    What such a line states is dropped: the commit being made is stopped (report --staged), and a
+    report over history says so in a finding (statements.py), as the commit can no longer change."""
+    return _stray(commit.message)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stray(message: str) -> tuple[tuple[int, str], ...]:
+    read = set(trailer_lines(message))
+    found = ((n, _PIA_LINE.match(line)) for n, line in enumerate(message.split("\n"), 1))
+    return tuple((n, m.group(1)) for n, m in found if m and n not in read)
+
+
+def stray_text(commit: model.Commit, line: int, key: str) -> str:
+    """Return what is wrong with a PIA-* line that is not read as a trailer (see stray_lines)."""
+    return (f"{commit_line(commit.sha, commit.message, line)}: {key} is not read as a trailer: trailers are read from the"
+            " message's last paragraph only, every line of it 'Key: value' (ASCII colon)")
 
 
 def split_statement(value: str, who: str, key: str) -> tuple[str, tuple[str, ...]]:

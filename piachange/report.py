@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from piachange import classify, model, parallel, paths
 from piachange.cache import ENV, Cache, key
-from piachange.causes import FileNames, commit_statements
+from piachange.causes import FileNames, commit_statements, stray_lines, stray_text
 from piachange.compare import Comparer, Facts, Link, Snapshot, Version, delta
 from piachange.config import Config, load_config
 from piachange.document import DocumentError
@@ -424,6 +424,8 @@ class _Builder:
         """Raise PiaError for a PIA-* trailer of ``commit`` that a report would refuse, whether or not the
         commit changed an item (the commit being made: a message-only amend changes none)."""
         commit_statements(commit, self.config.ruleset.causes)
+        for line, key in stray_lines(commit)[:1]:  # dropped without a word once committed: a report over history only notes it
+            raise PiaError(f"{stray_text(commit, line, key)}; move it there")
         self._stated_date(commit)
 
     def _assessments(self, snap: Snapshot, until: model.Commit, changes: list[model.Change]) -> tuple[dict, ...]:

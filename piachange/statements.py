@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from piachange import model
-from piachange.causes import Cause, FileNames, ScopeIndex, Statement, commit_statements
+from piachange.causes import Cause, FileNames, ScopeIndex, Statement, commit_statements, stray_lines, stray_text
 from piachange.rules import RuleSet
 
 
@@ -38,7 +38,7 @@ class Statements:
         self.said: dict[str, tuple[Statement, ...]] = {}
         self.plain: dict[str, _Plain | None] = {}
         self.unscoped: dict[tuple[str, ...], Stated] = {}  # by the commits of a change
-        self.seen: set[str] = set()  # commits of the changes read
+        self.seen: dict[str, tuple[model.Commit, model.Change]] = {}  # commits of the changes read, with the first of them
         self.matched: set[int] = set()  # ids of the recorded overrides that applied to a change
 
     def of(self, ch: model.Change) -> Stated:
@@ -52,7 +52,7 @@ class Statements:
         considered: list[str] = []
         for c in ch.commits:
             recorded = [o for o in self.rs.overrides if c.sha.lower().startswith(o.commit) and o.file in ("", ch.file, ch.old_file, ch.assessment, ch.number)]
-            self.seen.add(c.sha)
+            self.seen.setdefault(c.sha, (c, ch))
             self.matched.update(id(o) for o in recorded)
             plain = None if recorded else self._plain(c)
             if plain is not None:  # the same for every item the commit changed
@@ -82,12 +82,18 @@ class Statements:
     def uniform(self, c: model.Commit) -> bool:
         """Return True when what the commit states applies alike to every item it changed: no scope
         and no override recorded for it, so nothing is resolved against the commit's other items."""
-        return self._plain(c) is not None and not any(c.sha.lower().startswith(o.commit) for o in self.rs.overrides)
+        return (self._plain(c) is not None and not any(c.sha.lower().startswith(o.commit) for o in self.rs.overrides)
+                and not stray_lines(c))  # classified again with its submission, so its finding is made again
 
     def unused(self) -> list[model.Finding]:
-        """Return a finding for each scope entry that named none of the items its commit changed, and
-        for each recorded override whose ``file`` named none of the assessments its commit changed."""
+        """Return a finding for each scope entry that named none of the items its commit changed, for
+        each recorded override whose ``file`` named none of the assessments its commit changed, and
+        for each PIA-* line that is not read as a trailer in a commit with nothing recorded for it."""
         out = self.scopes.unused()
+        for c, ch in self.seen.values():
+            if not any(c.sha.lower().startswith(o.commit) for o in self.rs.overrides):
+                out += [model.Finding(ch.assessment, ch.file, f"{stray_text(c, line, key)}, so what it states is ignored:"
+                                      " record it in piachange.toml ([[overrides]])") for line, key in stray_lines(c)]
         for o in self.rs.overrides:
             sha = next((x for x in sorted(self.seen) if x.lower().startswith(o.commit)), None)
             if o.file and sha is not None and id(o) not in self.matched:

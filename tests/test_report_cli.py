@@ -784,3 +784,32 @@ def test_a_change_of_white_space_alone_is_a_row_with_a_warning(repo: Repo, monke
         assert by_path[path]["after"] != by_path[path]["before"]
         assert any("differ only in white space" in w for w in by_path[path]["warnings"]), path
     assert not any("white space" in w for w in by_path["basic.department.name"]["warnings"])
+
+
+def test_a_pia_line_not_read_as_a_trailer_is_a_finding_in_history(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsysbinary: Any) -> None:
+    """A commit already made cannot be changed: a PIA-Cause that git does not read as a trailer (a note
+    line after it) is named in a finding, with its line, and the report goes on; once what it states is
+    recorded in piachange.toml, the finding goes. The commit-msg hook stops such a commit (test_staged)."""
+    d = base()
+    repo.write("assessments/kenko.toml", text(d))
+    first = repo.commit("初版")
+    d["basic"]["department"]["head_title"] = "健康推進課長"
+    repo.write("assessments/kenko.toml", text(d))
+    sha = repo.commit("役職名\n\nPIA-Cause: 人事異動\n4月1日付けの異動による。")
+    for per_commit in (False, True):
+        args = ["report", "--since", first, "--format", "json", *(["--per-commit"] if per_commit else [])]
+        for _ in range(2):  # the second run reads the cache: the finding is made again
+            code, out, err = cli(args, repo.path, monkeypatch, capsysbinary)
+            assert code == 0, err
+            data = json.loads(out)
+            [row] = data["rows"]
+            assert row["rule"] != "cause:personnel"  # not stated, as git reads the message
+            assert [f["message"] for f in data["findings"]] == [
+                f"commit {sha[:9]} (役職名), message line 3: PIA-Cause is not read as a trailer: trailers are read from the"
+                " message's last paragraph only, every line of it 'Key: value' (ASCII colon), so what it states is"
+                " ignored: record it in piachange.toml ([[overrides]])"]
+    repo.write("piachange.toml", f'[[overrides]]\ncommit = "{sha[:8]}"\ncause = "人事異動"\n')
+    code, out, err = cli(["report", "--since", first, "--format", "json"], repo.path, monkeypatch, capsysbinary)
+    data = json.loads(out)
+    assert (code, data["findings"], data["rows"][0]["rule"]) == (0, [], "cause:personnel")
