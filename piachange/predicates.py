@@ -21,7 +21,7 @@ _NOT_LAW = (
 )
 # Terms that begin with a 号 but name people or work, not a provision: 「第1号被保険者」 and
 # 「第2号被保険者」 are two populations (介護保険), 「第1号法定受託事務」 a kind of work.
-_TERMS = "被保険者|被扶養者|法定受託事務|事業|訪問事業|通所事業|生活支援事業|介護予防支援事業|様式"
+_TERMS = "(?:厚生年金|国民年金)?被保険者|被扶養者|法定受託事務|事業|訪問事業|通所事業|生活支援事業|介護予防支援事業|様式"
 _GO = rf"号(?!{_TERMS})"
 _ARTICLE = rf"第{_N}(?:条|項|{_GO})(?:の{_N})*(?:第?{_N}(?:条|項|{_GO})(?:の{_N})*)*"
 # 別表 entries, and the numbered items of an ordinance's table (「主務省令第2条の表4の項」)

@@ -52,6 +52,7 @@ def test_a_term_that_begins_with_a_go_is_no_law_reference() -> None:
     as 対象となる本人の範囲 is a substantive change, not a renumbered provision filed 事後."""
     assert not only_law_differs("介護保険の第1号被保険者", "介護保険の第2号被保険者")
     assert not only_law_differs("第1号法定受託事務として行う", "第2号法定受託事務として行う")
+    assert not only_law_differs("第1号厚生年金被保険者", "第2号厚生年金被保険者")  # 厚生年金保険法: four kinds
     assert only_law_differs("番号法第19条第8号に基づく", "番号法第19条第9号に基づく")
     assert only_law_differs("介護保険法第9条第1号に規定する第1号被保険者", "介護保険法第9条第2号に規定する第1号被保険者")
     assert mask_law("第1号被保険者") == "第1号被保険者"
