@@ -181,8 +181,8 @@ def _trace(changes: list[model.Change], *, config: Config, per_commit: bool, why
         if (ch.assessment, ".".join(ch.path), submission(ch, per_commit)) in flagged:
             warnings.append("しきい値判断: this change raises the required assessment (see the findings)")
         if ch.before_text != ch.after_text and "".join(ch.before_text.split()) == "".join(ch.after_text.split()):
-            warnings.append("変更前 and 変更後 differ only in white space (spaces, tabs or line breaks), which the table"
-                            " does not show: check that the change was meant")
+            warnings.append("変更前 and 変更後 differ only in white space (spaces, tabs or line breaks), which a table shows"
+                            " hardly or not at all: check that the change was meant")
         row = model.Row(change=ch, date=_date(ch, config), timing=timing, reason=reason, rule=rule_id,
                         warnings=tuple(dict.fromkeys(warnings)), override=override)
         traces.append(Trace(row, stated[i], tuple(sorted(facts)), d.attempts, d.timing, _wording(rs, d, subj, override),

@@ -97,8 +97,9 @@ class Statements:
         for o in self.rs.overrides:
             sha = next((x for x in sorted(self.seen) if x.lower().startswith(o.commit)), None)
             if o.file and sha is not None and id(o) not in self.matched:
-                out.append(model.Finding("", o.file, f"{o.origin}: file {o.file!r} is none of the assessments commit {sha[:9]}"
-                                         " changed here (a path, 評価書番号 or identity), so the override applies to nothing"))
+                out.append(model.Finding("", o.file, f"{o.origin}: file {o.file!r} is none of the assessments of this report's"
+                                         f" rows that commit {sha[:9]} changed (a path, 評価書番号 or identity), so the override"
+                                         " applies to no row here"))
         return out
 
     def _said(self, c: model.Commit) -> tuple[Statement, ...]:

@@ -200,9 +200,10 @@ def test_a_recorded_override_names_its_assessment_by_number_identity_or_path(rep
         assert row.change.assessment == "みなと台市長 5"
         assert row.override is applies
         # an override that names no assessment its commit changed applies to nothing: a finding says so, as for a scope entry
-        found = [f.message for f in report.findings if "override applies to nothing" in f.message]
-        assert found == ([] if applies else [f"piachange.toml overrides[1]: file '6' is none of the assessments commit {sha[:9]}"
-                                              " changed here (a path, 評価書番号 or identity), so the override applies to nothing"])
+        found = [f.message for f in report.findings if "the override applies to no row" in f.message]
+        assert found == ([] if applies else [f"piachange.toml overrides[1]: file '6' is none of the assessments of this report's"
+                                              f" rows that commit {sha[:9]} changed (a path, 評価書番号 or identity), so the"
+                                              " override applies to no row here"])
 
 
 def test_an_override_recorded_for_one_assessment_of_a_commit_that_changed_two_applies_to_it(repo: Repo) -> None:
