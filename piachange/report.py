@@ -422,10 +422,11 @@ class _Builder:
 
     def check_message(self, commit: model.Commit) -> None:
         """Raise PiaError for a PIA-* trailer of ``commit`` that a report would refuse, whether or not the
-        commit changed an item (the commit being made: a message-only amend changes none)."""
+        commit changed an item (the commit being made: a message-only amend changes none), and for a
+        PIA-* line git would not read as a trailer, which a report over history can only note."""
         commit_statements(commit, self.config.ruleset.causes)
-        for line, key in stray_lines(commit)[:1]:  # dropped without a word once committed: a report over history only notes it
-            raise PiaError(f"{stray_text(commit, line, key)}; move it there")
+        for line, name in stray_lines(commit)[:1]:
+            raise PiaError(f"{stray_text(commit, line, name)}; move it there")
         self._stated_date(commit)
 
     def _assessments(self, snap: Snapshot, until: model.Commit, changes: list[model.Change]) -> tuple[dict, ...]:
