@@ -68,19 +68,22 @@ def row_table(row: model.Row) -> dict[str, Any]:
 
 def row_identity(row: dict[str, Any]) -> tuple[str, str, str, str]:
     """Return what makes two annex rows the same row: 項目, 変更日, 変更前, 変更後."""
-    date = row.get("date", "")
-    day = date.isoformat() if isinstance(date, dt.date) else str(date)
-    return (str(row.get("item", "")), day, str(row.get("before", "")), str(row.get("after", "")))
+    return (str(row.get("item", "")), _day(row), str(row.get("before", "")), str(row.get("after", "")))
 
 
 def change_identity(row: dict[str, Any]) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
     """Return the change a row piachange wrote records (変更日, item paths, commits), None for a row
     written by hand (no paths or no commits)."""
-    date, paths, commits = row.get("date", ""), row.get("paths"), row.get("commits")
+    paths, commits = row.get("paths"), row.get("commits")
     if not (isinstance(paths, list) and paths and isinstance(commits, list) and commits):
         return None
-    day = date.isoformat() if isinstance(date, dt.date) else str(date)
-    return day, tuple(str(p) for p in paths), tuple(str(c) for c in commits)
+    return _day(row), tuple(str(p) for p in paths), tuple(str(c) for c in commits)
+
+
+def _day(row: dict[str, Any]) -> str:
+    """Return a row's 変更日 as compared: ISO for a date, else as written (未定, 和暦 in part)."""
+    date = row.get("date", "")
+    return date.isoformat() if isinstance(date, dt.date) else str(date)
 
 
 def append_rows(report: model.Report, root: str) -> list[Appended]:

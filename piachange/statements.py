@@ -82,8 +82,7 @@ class Statements:
     def uniform(self, c: model.Commit) -> bool:
         """Return True when what the commit states applies alike to every item it changed: no scope
         and no override recorded for it, so nothing is resolved against the commit's other items."""
-        return (self._plain(c) is not None and not any(c.sha.lower().startswith(o.commit) for o in self.rs.overrides)
-                and not stray_lines(c))  # classified again with its submission, so its finding is made again
+        return self._plain(c) is not None and not self._recorded(c.sha) and not stray_lines(c)  # classified again with its submission, so its finding is made again
 
     def unused(self) -> list[model.Finding]:
         """Return a finding for each scope entry that named none of the items its commit changed, for
@@ -91,7 +90,7 @@ class Statements:
         for each PIA-* line that is not read as a trailer in a commit with nothing recorded for it."""
         out = self.scopes.unused()
         for c, ch in self.seen.values():
-            if not any(c.sha.lower().startswith(o.commit) for o in self.rs.overrides):
+            if not self._recorded(c.sha):
                 out += [model.Finding(ch.assessment, ch.file, f"{stray_text(c, line, key)}, so what it states is ignored:"
                                       " record it in piachange.toml ([[overrides]])") for line, key in stray_lines(c)]
         for o in self.rs.overrides:
@@ -102,10 +101,13 @@ class Statements:
                                          " applies to no row here"))
         return out
 
+    def _recorded(self, sha: str) -> bool:
+        """Return whether the configuration records an override for the commit ([[overrides]])."""
+        return any(sha.lower().startswith(o.commit) for o in self.rs.overrides)
+
     def _said(self, c: model.Commit) -> tuple[Statement, ...]:
         if c.sha not in self.said:
-            recorded = any(c.sha.lower().startswith(o.commit) for o in self.rs.overrides)
-            self.said[c.sha] = commit_statements(c, self.rs.causes, recorded)
+            self.said[c.sha] = commit_statements(c, self.rs.causes, self._recorded(c.sha))
         return self.said[c.sha]
 
     def _plain(self, c: model.Commit) -> _Plain | None:

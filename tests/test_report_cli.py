@@ -381,13 +381,19 @@ def test_municipalities_with_the_same_number_are_different_assessments(repo: Rep
     assert md.count("| 健康推進課長 |") == 2  # each row once, under its own assessment
 
 
-def test_two_files_of_one_assessment_are_a_finding(repo: Repo) -> None:
+def two_files_of_one_assessment(repo: Repo) -> str:
+    """Commit kenko.toml and kenko-copy.toml, both 呉市長 27, then an edit of each; return the first commit."""
     repo.write("assessments/kenko.toml", text(city("呉市長")))
     repo.write("assessments/kenko-copy.toml", text(city("呉市長")))
     first = repo.commit("初版")
     repo.write("assessments/kenko.toml", text(city("呉市長", head_title="健康推進課長")))
     repo.write("assessments/kenko-copy.toml", text(city("呉市長", name="健康部")))
     repo.commit("両方を編集")
+    return first
+
+
+def test_two_files_of_one_assessment_are_a_finding(repo: Repo) -> None:
+    first = two_files_of_one_assessment(repo)
     for per_commit in (False, True):
         report = build_report(Options(since=first, repo=str(repo.path), per_commit=per_commit))
         [found] = [f for f in report.findings if "are both assessment" in f.message]
@@ -398,12 +404,7 @@ def test_two_files_of_one_assessment_are_a_finding(repo: Repo) -> None:
 def test_a_csv_report_prints_its_findings_on_stderr(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsysbinary: Any) -> None:
     """Every other format prints the findings (確認事項) with the table; a CSV is one table, so they go
     to standard error rather than nowhere."""
-    repo.write("assessments/kenko.toml", text(city("呉市長")))
-    repo.write("assessments/kenko-copy.toml", text(city("呉市長")))
-    first = repo.commit("初版")
-    repo.write("assessments/kenko.toml", text(city("呉市長", head_title="健康推進課長")))
-    repo.write("assessments/kenko-copy.toml", text(city("呉市長", name="健康部")))
-    repo.commit("両方を編集")
+    first = two_files_of_one_assessment(repo)
     code, out, err = cli(["report", "--since", first, "--format", "csv"], repo.path, monkeypatch, capsysbinary)
     assert code == 0, err
     assert "are both assessment" not in out.decode("utf-8-sig")

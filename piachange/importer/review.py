@@ -158,9 +158,10 @@ def _labels(kind: str) -> dict[str, str]:
     ones (「その他」) are left out: a value may well say that."""
     out: dict[str, str] = {}
     for node in load_form(kind).by_path.values():
-        for text in (node.heading(), node.label):
-            if text and len(norm(text)) >= 6:
-                out.setdefault(norm(text), node.heading() or text)
+        heading = node.heading()
+        for key in {norm(t) for t in (heading, node.label) if t}:
+            if len(key) >= 6:
+                out.setdefault(key, heading or node.label)
     return out
 
 
